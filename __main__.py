@@ -1,0 +1,43 @@
+"""The Pulumi program: plan this stack's tables from its config, then build one component per family.
+
+All checking happens in `plan_from_config` before any resource is registered, so a bad config or
+table definition stops `pulumi preview` with one line and nothing half-declared.
+"""
+
+import pulumi
+from pulumi.runtime.config import CONFIG, get_config_env
+
+from components.catalog import FAMILIES
+from components.family import TableFamilyArgs
+from components.plan import TablePlan, plan_from_config
+from components.table_spec import ModelError
+
+
+def engine_config() -> dict[str, str]:
+    # The SDK has no public way to list config keys, and unknown keys must be caught (typos), so
+    # read the map the language host fills in (or PULUMI_CONFIG, when run outside the engine).
+    return {**get_config_env(), **CONFIG.get()}
+
+
+def main() -> None:
+    try:
+        plans = plan_from_config(engine_config(), pulumi.get_stack())
+    except ModelError as error:
+        raise pulumi.RunError(str(error)) from None
+
+    by_family: dict[str, list[TablePlan]] = {}
+    for plan in plans:
+        by_family.setdefault(plan.family, []).append(plan)
+
+    tables: dict[str, pulumi.Output] = {}
+    for family, family_plans in by_family.items():
+        component = FAMILIES[family].component(family, TableFamilyArgs(plans=family_plans))
+        tables[family] = component.tables
+        for plan in family_plans:
+            pulumi.export(plan.spec.env_var, component.table_resources[plan.spec.key].name)
+
+    pulumi.export("environment", plans[0].environment if plans else None)
+    pulumi.export("tables", tables)
+
+
+main()

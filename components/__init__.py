@@ -1,0 +1,1 @@
+"""DynamoDB table families as Pulumi components, and the table model they share."""

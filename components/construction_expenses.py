@@ -1,0 +1,128 @@
+"""Construction expenses (seed 004): 13 company and Paddle billing tables, already live in prod.
+
+The seed's table summary gives each table's GSI count (13 in all) and its TTLs, and names two
+indexes: `by-email` on companies and `by-company-and-date` on company-expenses. It gives no other
+keys, so the rest are chosen for what a multi-company expense app with Paddle billing needs; the
+access pattern on each index says which query it serves. (The seed's "GSI distribution" prose
+miscounts its own table list; the per-table counts, which sum to 13, are what is built here.)
+"""
+
+from components.family import FamilyDefinition, TableFamily
+from components.table_spec import GlobalIndex, Key, Projection, TableSpec
+
+PENDING_PAYMENT_EXPIRY_HOURS = 24
+
+
+def _table(key: str, env_var: str, description: str, partition: Key, sort: Key | None = None,
+           indexes: tuple[GlobalIndex, ...] = (), ttl: str | None = None,
+           classification: str = "internal") -> TableSpec:
+    return TableSpec(key=key, base_name=key, env_var=env_var, description=description, partition=partition,
+                     sort=sort, global_indexes=indexes, ttl_attribute=ttl, data_classification=classification)
+
+
+companies_table = _table(
+    "companies", "COMPANIES_TABLE_NAME", "Customer companies and their plan.", Key("companyId"),
+    indexes=(GlobalIndex("by-email", partition=(Key("email"),),
+                         access_pattern="Find a company by its owner's email at sign-in and sign-up."),),
+    classification="sensitive",
+)
+company_users_table = _table(
+    "company-users", "COMPANY_USERS_TABLE_NAME", "Members of a company and their roles.",
+    Key("companyId"), Key("userId"),
+    indexes=(
+        GlobalIndex("by-user", partition=(Key("userId"),), projection=Projection.KEYS_ONLY,
+                    access_pattern="Which companies a signed-in user belongs to."),
+        GlobalIndex("by-email", partition=(Key("email"),),
+                    access_pattern="Match an accepted invitation's email to an existing user."),
+    ),
+    classification="sensitive",
+)
+company_expenses_table = _table(
+    "company-expenses", "COMPANY_EXPENSES_TABLE_NAME", "Expenses, each booked to a project and contractor.",
+    Key("companyId"), Key("expenseId"),
+    indexes=(
+        GlobalIndex("by-company-and-date", partition=(Key("companyId"),), sort=(Key("createdAt", "N"),),
+                    access_pattern="A company's expenses in a date range (reports, dashboard)."),
+        GlobalIndex("by-project", partition=(Key("projectId"),), sort=(Key("createdAt", "N"),),
+                    access_pattern="A project's expenses by date (project cost report)."),
+    ),
+)
+company_projects_table = _table(
+    "company-projects", "COMPANY_PROJECTS_TABLE_NAME", "Construction projects of a company.",
+    Key("companyId"), Key("projectId"),
+)
+company_contractors_table = _table(
+    "company-contractors", "COMPANY_CONTRACTORS_TABLE_NAME", "Contractors a company pays.",
+    Key("companyId"), Key("contractorId"),
+)
+company_works_table = _table(
+    "company-works", "COMPANY_WORKS_TABLE_NAME", "Work items (scopes of work) of a company.",
+    Key("companyId"), Key("workId"),
+)
+invitations_table = _table(
+    "invitations", "INVITATIONS_TABLE_NAME", "Pending invitations to join a company.", Key("invitationId"),
+    indexes=(GlobalIndex("by-email", partition=(Key("email"),),
+                         access_pattern="Show a newly signed-up user the invitations sent to their email."),),
+    classification="sensitive",
+)
+paddle_subscriptions_table = _table(
+    "paddle-subscriptions", "PADDLE_SUBSCRIPTIONS_TABLE_NAME", "Paddle subscriptions, one per company plan.",
+    Key("subscriptionId"),
+    indexes=(
+        GlobalIndex("by-company", partition=(Key("companyId"),),
+                    access_pattern="A company's current subscription, for feature gating."),
+        GlobalIndex("by-customer", partition=(Key("customerId"),),
+                    access_pattern="Subscriptions of a Paddle customer, when a customer webhook arrives."),
+    ),
+)
+paddle_customers_table = _table(
+    "paddle-customers", "PADDLE_CUSTOMERS_TABLE_NAME", "Paddle customers linked to companies.",
+    Key("customerId"),
+    indexes=(
+        GlobalIndex("by-company", partition=(Key("companyId"),),
+                    access_pattern="The Paddle customer of a company, to open checkout."),
+        GlobalIndex("by-email", partition=(Key("email"),),
+                    access_pattern="Link a Paddle customer created at checkout to the company by email."),
+    ),
+    classification="sensitive",
+)
+paddle_payments_table = _table(
+    "paddle-payments", "PADDLE_PAYMENTS_TABLE_NAME", "Completed Paddle transactions.", Key("paymentId"),
+    indexes=(GlobalIndex("by-subscription", partition=(Key("subscriptionId"),), sort=(Key("createdAt", "N"),),
+                         access_pattern="Payment history of a subscription, newest first (billing page)."),),
+)
+paddle_webhooks_table = _table(
+    "paddle-webhooks", "PADDLE_WEBHOOKS_TABLE_NAME", "Every received Paddle webhook, for idempotent processing.",
+    Key("eventId"),
+    indexes=(GlobalIndex("by-event-type", partition=(Key("eventType"),), sort=(Key("receivedAt", "N"),),
+                         access_pattern="Audit and replay webhooks of one event type in arrival order."),),
+)
+paddle_webhook_dlq_table = _table(
+    "paddle-webhook-dlq", "PADDLE_WEBHOOK_DLQ_TABLE_NAME", "Webhooks whose processing failed; cleaned up by TTL.",
+    Key("eventId"),
+    indexes=(GlobalIndex("by-status", partition=(Key("status"),), sort=(Key("failedAt", "N"),),
+                         access_pattern="The retry worker takes failed webhooks, oldest first."),),
+    ttl="ttl",
+)
+pending_payments_table = _table(
+    "pending-payments", "PENDING_PAYMENTS_TABLE_NAME",
+    f"Checkouts awaiting Paddle confirmation; expire after {PENDING_PAYMENT_EXPIRY_HOURS} hours.",
+    Key("pendingPaymentId"), ttl="expiresAt",
+)
+
+
+class ConstructionExpenses(TableFamily):
+    type_name = "ConstructionExpenses"
+
+
+FAMILY = FamilyDefinition(
+    key="construction-expenses",
+    title="Construction expenses",
+    tables=(
+        companies_table, company_users_table, company_expenses_table, company_projects_table,
+        company_contractors_table, company_works_table, invitations_table, paddle_subscriptions_table,
+        paddle_customers_table, paddle_payments_table, paddle_webhooks_table, paddle_webhook_dlq_table,
+        pending_payments_table,
+    ),
+    component=ConstructionExpenses,
+)

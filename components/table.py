@@ -1,0 +1,72 @@
+"""The one place a `TablePlan` becomes a `pulumi_aws.dynamodb.Table`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pulumi
+import pulumi_aws as aws
+
+from components.table_spec import ON_DEMAND, GlobalIndex, attribute_definitions
+
+if TYPE_CHECKING:
+    from components.plan import TablePlan  # imported for types only: plan imports the families
+
+
+def _gsi_args(index: GlobalIndex) -> aws.dynamodb.TableGlobalSecondaryIndexArgs:
+    # key_schemas, not hash_key/range_key: pulumi-aws deprecates the latter, and only key_schemas
+    # can express multi-attribute keys.
+    key_schemas = [aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name=k.name, key_type="HASH")
+                   for k in index.partition]
+    key_schemas += [aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name=k.name, key_type="RANGE")
+                    for k in index.sort]
+    return aws.dynamodb.TableGlobalSecondaryIndexArgs(
+        name=index.name,
+        key_schemas=key_schemas,
+        projection_type=index.projection.value,
+        non_key_attributes=list(index.non_key_attributes) or None,
+        read_capacity=index.capacity.read if index.capacity else None,
+        write_capacity=index.capacity.write if index.capacity else None,
+    )
+
+
+def declare_table(plan: TablePlan, parent: pulumi.Resource) -> aws.dynamodb.Table:
+    spec = plan.spec
+    options = pulumi.ResourceOptions(
+        parent=parent,
+        protect=plan.protect,
+        retain_on_delete=plan.protect,
+        # An existing table is adopted into state instead of created; its inputs must match it.
+        import_=plan.name if plan.existing else None,
+    )
+    return aws.dynamodb.Table(
+        plan.resource_name,
+        name=plan.name,
+        hash_key=spec.partition.name,
+        range_key=spec.sort.name if spec.sort else None,
+        attributes=[aws.dynamodb.TableAttributeArgs(name=k.name, type=k.type) for k in attribute_definitions(spec)],
+        global_secondary_indexes=[_gsi_args(index) for index in spec.global_indexes] or None,
+        local_secondary_indexes=[
+            aws.dynamodb.TableLocalSecondaryIndexArgs(
+                name=index.name,
+                range_key=index.sort.name,
+                projection_type=index.projection.value,
+                non_key_attributes=list(index.non_key_attributes) or None,
+            )
+            for index in spec.local_indexes
+        ] or None,
+        billing_mode=spec.billing_mode,
+        read_capacity=spec.capacity.read if spec.capacity and spec.billing_mode != ON_DEMAND else None,
+        write_capacity=spec.capacity.write if spec.capacity and spec.billing_mode != ON_DEMAND else None,
+        point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(
+            enabled=True, recovery_period_in_days=plan.pitr_recovery_period_days),
+        # No kms_key_arn means the AWS-managed key (alias/aws/dynamodb).
+        server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True, kms_key_arn=plan.kms_key_arn),
+        ttl=aws.dynamodb.TableTtlArgs(attribute_name=spec.ttl_attribute, enabled=True) if spec.ttl_attribute else None,
+        stream_enabled=spec.stream is not None,
+        stream_view_type=spec.stream.view_type.value if spec.stream else None,
+        table_class=spec.table_class.value,
+        deletion_protection_enabled=plan.deletion_protection,
+        tags=plan.tags,
+        opts=options,
+    )

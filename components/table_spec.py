@@ -1,0 +1,261 @@
+"""The table model: what a DynamoDB table is, independent of any environment or tool.
+
+Every consumer derives from these specs: the Pulumi resources (`components/table.py`), the
+schema files and docs (`scripts/schema_files.py`), drift detection and the policy check. Nothing
+here imports Pulumi or boto3, so scripts can load the model without a Pulumi runtime.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+AttributeType = Literal["S", "N", "B"]
+ATTRIBUTE_TYPES: tuple[str, ...] = ("S", "N", "B")
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+NAME_RULE = "3 to 255 characters of [A-Za-z0-9_.-]"
+
+MAX_GSIS = 20
+MAX_LSIS = 5
+MAX_PROJECTED_NON_KEY_ATTRIBUTES = 100
+# Multi-attribute GSI keys: DynamoDB allows up to 4 partition and 4 sort attributes per index.
+MAX_KEY_ATTRIBUTES_PER_ROLE = 4
+PITR_PERIOD_RANGE = (1, 35)
+ON_DEMAND = "PAY_PER_REQUEST"
+PROVISIONED = "PROVISIONED"
+
+
+class Projection(StrEnum):
+    ALL = "ALL"
+    KEYS_ONLY = "KEYS_ONLY"
+    INCLUDE = "INCLUDE"
+
+
+class StreamViewType(StrEnum):
+    KEYS_ONLY = "KEYS_ONLY"
+    NEW_IMAGE = "NEW_IMAGE"
+    OLD_IMAGE = "OLD_IMAGE"
+    NEW_AND_OLD_IMAGES = "NEW_AND_OLD_IMAGES"
+
+
+class TableClass(StrEnum):
+    STANDARD = "STANDARD"
+    STANDARD_INFREQUENT_ACCESS = "STANDARD_INFREQUENT_ACCESS"
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key attribute: a name and its DynamoDB scalar type."""
+
+    name: str
+    type: AttributeType = "S"
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """Provisioned throughput. Only valid with PROVISIONED billing."""
+
+    read: int
+    write: int
+
+
+@dataclass(frozen=True)
+class GlobalIndex:
+    """A GSI. `partition` and `sort` hold one key each, or up to four for multi-attribute keys."""
+
+    name: str
+    partition: tuple[Key, ...]
+    sort: tuple[Key, ...] = ()
+    projection: Projection = Projection.ALL
+    non_key_attributes: tuple[str, ...] = ()
+    access_pattern: str = ""
+    capacity: Capacity | None = None
+
+
+@dataclass(frozen=True)
+class LocalIndex:
+    """An LSI: shares the table's partition key, with its own sort key."""
+
+    name: str
+    sort: Key
+    projection: Projection = Projection.ALL
+    non_key_attributes: tuple[str, ...] = ()
+    access_pattern: str = ""
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A DynamoDB stream, and the services that consume it (the reason it exists)."""
+
+    view_type: StreamViewType
+    consumers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One table of a family, before any environment names it.
+
+    `key` is the table's stable identifier inside its family (used in Pulumi resource names and
+    exports); `base_name` is the middle part of the physical name, which the stack's prefix and
+    suffix wrap.
+    """
+
+    key: str
+    base_name: str
+    partition: Key
+    env_var: str
+    description: str
+    sort: Key | None = None
+    global_indexes: tuple[GlobalIndex, ...] = ()
+    local_indexes: tuple[LocalIndex, ...] = ()
+    ttl_attribute: str | None = None
+    stream: Stream | None = None
+    table_class: TableClass = TableClass.STANDARD
+    billing_mode: str = ON_DEMAND
+    capacity: Capacity | None = None
+    data_classification: str = "internal"
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def primary_key(self) -> tuple[Key, ...]:
+        return (self.partition,) if self.sort is None else (self.partition, self.sort)
+
+
+class ModelError(ValueError):
+    """A table definition or stack configuration that cannot be deployed.
+
+    The message is one line that names where the problem is, what was given and what is allowed.
+    """
+
+
+def table_error(family: str, table: str, field_name: str, given: object, allowed: str) -> ModelError:
+    return ModelError(
+        f"family '{family}', table '{table}', field '{field_name}': given {given!r}; allowed: {allowed}"
+    )
+
+
+def key_attributes(spec: TableSpec) -> list[tuple[str, Key]]:
+    """Every key attribute of the table and its indexes, with the place it is used."""
+    found: list[tuple[str, Key]] = [("partition", spec.partition)]
+    if spec.sort is not None:
+        found.append(("sort", spec.sort))
+    for gsi in spec.global_indexes:
+        found += [(f"globalIndexes.{gsi.name}.partition", k) for k in gsi.partition]
+        found += [(f"globalIndexes.{gsi.name}.sort", k) for k in gsi.sort]
+    for lsi in spec.local_indexes:
+        found.append((f"localIndexes.{lsi.name}.sort", lsi.sort))
+    return found
+
+
+def attribute_definitions(spec: TableSpec) -> list[Key]:
+    """AttributeDefinitions derived from the keys, in first-use order, one entry per name."""
+    seen: dict[str, Key] = {}
+    for _, key in key_attributes(spec):
+        seen.setdefault(key.name, key)
+    return list(seen.values())
+
+
+def validate_spec(family: str, spec: TableSpec) -> None:
+    """Raise ModelError for the first thing DynamoDB (or good sense) would reject."""
+
+    def fail(field_name: str, given: object, allowed: str) -> ModelError:
+        return table_error(family, spec.key, field_name, given, allowed)
+
+    for place, key in key_attributes(spec):
+        if key.type not in ATTRIBUTE_TYPES:
+            raise fail(f"{place}.type", key.type, "S, N or B")
+
+    types: dict[str, tuple[str, str]] = {}
+    for place, key in key_attributes(spec):
+        if key.name in types and types[key.name][0] != key.type:
+            first_type, first_place = types[key.name]
+            raise fail(
+                place,
+                f"{key.name}:{key.type}",
+                f"the type {first_type} already declared for '{key.name}' at {first_place}",
+            )
+        types.setdefault(key.name, (key.type, place))
+
+    if len(spec.global_indexes) > MAX_GSIS:
+        raise fail("globalIndexes", f"{len(spec.global_indexes)} indexes", f"at most {MAX_GSIS}")
+    if len(spec.local_indexes) > MAX_LSIS:
+        raise fail("localIndexes", f"{len(spec.local_indexes)} indexes", f"at most {MAX_LSIS}")
+    if spec.local_indexes and spec.sort is None:
+        raise fail(
+            f"localIndexes.{spec.local_indexes[0].name}",
+            "a local index on a table without a sort key",
+            "local indexes only on tables that have a sort key",
+        )
+
+    index_names: set[str] = set()
+    projected = 0
+    indexes: Iterable[GlobalIndex | LocalIndex] = (*spec.global_indexes, *spec.local_indexes)
+    for index in indexes:
+        kind = "globalIndexes" if isinstance(index, GlobalIndex) else "localIndexes"
+        if not NAME_PATTERN.match(index.name):
+            raise fail(f"{kind}.name", index.name, NAME_RULE)
+        if index.name in index_names:
+            raise fail(f"{kind}.name", index.name, "index names unique within the table")
+        index_names.add(index.name)
+        if isinstance(index, GlobalIndex):
+            for role, keys in (("partition", index.partition), ("sort", index.sort)):
+                if role == "partition" and not keys:
+                    raise fail(f"{kind}.{index.name}.partition", "no attributes", "1 to 4 attributes")
+                if len(keys) > MAX_KEY_ATTRIBUTES_PER_ROLE:
+                    raise fail(
+                        f"{kind}.{index.name}.{role}",
+                        f"{len(keys)} attributes",
+                        f"1 to {MAX_KEY_ATTRIBUTES_PER_ROLE} attributes",
+                    )
+        if index.projection is Projection.INCLUDE and not index.non_key_attributes:
+            raise fail(
+                f"{kind}.{index.name}.nonKeyAttributes",
+                [],
+                "at least one attribute with projection INCLUDE",
+            )
+        if index.projection is not Projection.INCLUDE and index.non_key_attributes:
+            raise fail(
+                f"{kind}.{index.name}.nonKeyAttributes",
+                list(index.non_key_attributes),
+                f"none with projection {index.projection.value}; use INCLUDE to project them",
+            )
+        projected += len(index.non_key_attributes)
+    if projected > MAX_PROJECTED_NON_KEY_ATTRIBUTES:
+        raise fail(
+            "nonKeyAttributes",
+            f"{projected} projected non-key attributes across all indexes",
+            f"at most {MAX_PROJECTED_NON_KEY_ATTRIBUTES}",
+        )
+
+    if spec.ttl_attribute is not None:
+        primary = {k.name for k in spec.primary_key}
+        if spec.ttl_attribute in primary:
+            raise fail("ttlAttribute", spec.ttl_attribute, "an attribute that is not part of the primary key")
+        if spec.ttl_attribute in types and types[spec.ttl_attribute][0] != "N":
+            # TTL only acts on Number epoch seconds; an index key of another type never expires.
+            raise fail(
+                "ttlAttribute",
+                f"{spec.ttl_attribute}:{types[spec.ttl_attribute][0]}",
+                "a Number attribute (epoch seconds)",
+            )
+
+    if spec.billing_mode not in (ON_DEMAND, PROVISIONED):
+        raise fail("billingMode", spec.billing_mode, f"{ON_DEMAND} or {PROVISIONED}")
+    if spec.billing_mode == ON_DEMAND:
+        if spec.capacity is not None:
+            raise fail("capacity", f"{spec.capacity.read} RCU / {spec.capacity.write} WCU",
+                       f"no capacity settings with {ON_DEMAND} billing")
+        for gsi in spec.global_indexes:
+            if gsi.capacity is not None:
+                raise fail(f"globalIndexes.{gsi.name}.capacity",
+                           f"{gsi.capacity.read} RCU / {gsi.capacity.write} WCU",
+                           f"no capacity settings with {ON_DEMAND} billing")
+    elif spec.capacity is None:
+        raise fail("capacity", None, f"read and write capacity with {PROVISIONED} billing")
+
+    if spec.stream is not None and not spec.stream.consumers:
+        raise fail("stream.consumers", [], "at least one consumer; a stream nobody reads is a cost")

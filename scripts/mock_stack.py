@@ -1,0 +1,131 @@
+"""Run the real Pulumi program under Pulumi's mock runtime and record what it declares.
+
+This is how the program is exercised without the Pulumi CLI: the tests assert on the recorded
+resources, and `tables policy-check` feeds them to the policy pack. The config comes from the
+stack's own `Pulumi.<stack>.yaml`, encoded the way the engine passes it.
+"""
+
+from __future__ import annotations
+
+import runpy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime.settings import ROOT, get_root_resource
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from components.stack_config import load_stack_file
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+FAKE_ACCOUNT = "123456789012"
+TABLE_TYPE = "aws:dynamodb/table:Table"
+
+
+@dataclass
+class DeclaredResource:
+    """One resource registration as the engine would receive it."""
+
+    type: str
+    name: str
+    urn: str
+    inputs: dict[str, Any]
+    custom: bool
+    parent: str
+    protect: bool
+    retain_on_delete: bool
+    import_id: str
+
+
+@dataclass
+class DeclaredStack:
+    stack: str
+    project: str
+    resources: list[DeclaredResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, type_token: str) -> list[DeclaredResource]:
+        return [r for r in self.resources if r.type == type_token]
+
+    @property
+    def tables(self) -> dict[str, DeclaredResource]:
+        """Declared tables by physical name."""
+        return {r.inputs["name"]: r for r in self.of_type(TABLE_TYPE)}
+
+
+class _CloudMocks(pulumi.runtime.Mocks):
+    """Computes the outputs AWS would: ARNs and stream ARNs for tables."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        state = dict(args.inputs)
+        if args.typ == TABLE_TYPE:
+            arn = f"arn:aws:dynamodb:{self.region}:{FAKE_ACCOUNT}:table/{args.inputs['name']}"
+            state["arn"] = arn
+            if args.inputs.get("streamEnabled"):
+                state["streamArn"] = f"{arn}/stream/2026-01-01T00:00:00.000"
+            return args.inputs["name"], state
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+class _RecordingMonitor(pulumi_mocks.MockMonitor):
+    """A mock monitor that also keeps the resource options mocks do not pass to `new_resource`."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.declared: list[DeclaredResource] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            state = self.resources[response.urn].state
+            inputs = {k: v for k, v in state.items() if k not in ("arn", "streamArn")} if request.custom else {}
+            self.declared.append(DeclaredResource(
+                type=request.type, name=request.name, urn=response.urn, inputs=inputs,
+                custom=request.custom, parent=request.parent, protect=request.protect,
+                retain_on_delete=request.retainOnDelete, import_id=request.importId,
+            ))
+        return response
+
+
+def project_name(project_dir: Path = PROJECT_DIR) -> str:
+    return str(yaml.safe_load((project_dir / "Pulumi.yaml").read_text())["name"])
+
+
+def run_program(stack: str, config: Mapping[str, str] | None = None, *,
+                project_dir: Path = PROJECT_DIR, preview: bool = True) -> DeclaredStack:
+    """Run `__main__.py` for `stack` with its config (from `Pulumi.<stack>.yaml` unless given).
+
+    Raises what the program raises, `pulumi.RunError` included.
+    """
+    raw_config = dict(load_stack_file(project_dir, stack) if config is None else config)
+    region = raw_config.get("aws:region", "us-east-1")
+    monitor = _RecordingMonitor(_CloudMocks(region))
+    project = project_name(project_dir)
+
+    ROOT.set(None)  # a fresh root Stack resource for every run in this process
+    pulumi.runtime.set_all_config(raw_config)
+    pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=preview, monitor=monitor)
+
+    def program() -> None:
+        runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+
+    _sync_await(run_pulumi_func(program))
+    root = get_root_resource()
+    outputs = _sync_await(pulumi.Output.from_input(root.outputs).future()) if root is not None else {}  # type: ignore[attr-defined]
+    return DeclaredStack(stack=stack, project=project, resources=monitor.declared, outputs=outputs or {})
+
+
+def shipped_stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
+    """Every stack that has a `Pulumi.<stack>.yaml` in the project."""
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
