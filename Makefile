@@ -19,3 +19,9 @@ test: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+# The offline policy check, for every stack file in the project.
+STACKS := $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml))
+.PHONY: policy-check
+policy-check: setup
+	@set -e; for stack in $(STACKS); do $(BIN)/tables policy-check --stack $$stack; done

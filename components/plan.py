@@ -29,6 +29,7 @@ class TablePlan:
     tags: dict[str, str]
     kms_key_arn: str | None
     deletion_protection: bool
+    pitr_enabled: bool
     pitr_recovery_period_days: int
     protect: bool
     existing: bool
@@ -72,6 +73,7 @@ def plan_stack(settings: StackSettings) -> list[TablePlan]:
                 tags=tags,
                 kms_key_arn=family_settings.kms_key_arn,
                 deletion_protection=family_settings.deletion_protection,
+                pitr_enabled=family_settings.pitr_enabled,
                 pitr_recovery_period_days=family_settings.pitr_recovery_period_days,
                 protect=settings.protect,
                 existing=family_settings.is_existing(spec.key),

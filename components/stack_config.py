@@ -39,6 +39,7 @@ class FamilySettings:
     tags: dict[str, str]
     kms_key_arn: str | None
     deletion_protection: bool
+    pitr_enabled: bool
     pitr_recovery_period_days: int
 
     def is_existing(self, table_key: str) -> bool:
@@ -122,11 +123,11 @@ class _Reader:
         return value
 
 
-TOP_LEVEL_KEYS = ["environment", "families", "deletionProtection", "protect",
+TOP_LEVEL_KEYS = ["environment", "families", "deletionProtection", "protect", "pointInTimeRecovery",
                   "pitrRecoveryPeriodDays", "kmsKeyArn", "tags"]
 REQUIRED_KEYS = ["environment", "families", "deletionProtection", "protect"]
 FAMILY_KEYS = ["prefix", "suffix", "existing", "tags", "kmsKeyArn",
-               "deletionProtection", "pitrRecoveryPeriodDays"]
+               "deletionProtection", "pointInTimeRecovery", "pitrRecoveryPeriodDays"]
 DEFAULT_PITR_DAYS = 35
 
 
@@ -166,6 +167,8 @@ def parse_stack_config(raw: Mapping[str, str], stack: str, known_families: list[
         raise read.fail("protect", False, "true in the prod environment")
     if is_prod and not deletion_protection:
         raise read.fail("deletionProtection", False, "true in the prod environment")
+    # PITR can be switched off for throwaway stacks; the policy pack forbids that everywhere it runs.
+    pitr_enabled = read.boolean("pointInTimeRecovery", values.get("pointInTimeRecovery", True))
     pitr_days = read.period("pitrRecoveryPeriodDays", values.get("pitrRecoveryPeriodDays", DEFAULT_PITR_DAYS))
     kms_key_arn = read.kms_arn("kmsKeyArn", values["kmsKeyArn"]) if "kmsKeyArn" in values else None
     stack_tags = read.tags("tags", values.get("tags", {}))
@@ -199,6 +202,7 @@ def parse_stack_config(raw: Mapping[str, str], stack: str, known_families: list[
             kms_key_arn=(read.kms_arn(f"{where}.kmsKeyArn", body["kmsKeyArn"])
                          if "kmsKeyArn" in body else kms_key_arn),
             deletion_protection=family_protection,
+            pitr_enabled=read.boolean(f"{where}.pointInTimeRecovery", body.get("pointInTimeRecovery", pitr_enabled)),
             pitr_recovery_period_days=read.period(f"{where}.pitrRecoveryPeriodDays",
                                                   body.get("pitrRecoveryPeriodDays", pitr_days)),
         )

@@ -59,7 +59,8 @@ def declare_table(plan: TablePlan, parent: pulumi.Resource) -> aws.dynamodb.Tabl
         read_capacity=spec.capacity.read if spec.capacity and spec.billing_mode != ON_DEMAND else None,
         write_capacity=spec.capacity.write if spec.capacity and spec.billing_mode != ON_DEMAND else None,
         point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(
-            enabled=True, recovery_period_in_days=plan.pitr_recovery_period_days),
+            enabled=plan.pitr_enabled,
+            recovery_period_in_days=plan.pitr_recovery_period_days if plan.pitr_enabled else None),
         # No kms_key_arn means the AWS-managed key (alias/aws/dynamodb).
         server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True, kms_key_arn=plan.kms_key_arn),
         ttl=aws.dynamodb.TableTtlArgs(attribute_name=spec.ttl_attribute, enabled=True) if spec.ttl_attribute else None,

@@ -207,12 +207,16 @@ def test_prod_adopts_the_existing_products_and_construction_tables() -> None:
     assert adopted == {"ProductsTable"} | {f"construction-expenses-{key}" for key in CONSTRUCTION_GSI_COUNTS}
 
 
-def test_sensitive_shops_table_uses_the_customer_managed_key_in_prod() -> None:
+def test_prod_uses_customer_managed_keys_with_the_family_key_overriding_the_stack_key() -> None:
+    config = stack_config("prod")
+    stack_key = config["dynamodb-tables:kmsKeyArn"]
+    shop_key = config["dynamodb-tables:families"]["shop-import"]["kmsKeyArn"]
     prod = run_program("prod")
     shops = prod.tables["Shops-prod"].inputs
-    assert shops["serverSideEncryption"]["kmsKeyArn"].startswith("arn:aws:kms:us-east-1:")
+    assert shops["serverSideEncryption"] == {"enabled": True, "kmsKeyArn": shop_key}
     assert shops["tags"]["data-classification"] == "sensitive"
-    assert "kmsKeyArn" not in prod.tables["items-prod"].inputs["serverSideEncryption"]
+    assert prod.tables["items-prod"].inputs["serverSideEncryption"] == {"enabled": True, "kmsKeyArn": stack_key}
+    assert "kmsKeyArn" not in run_program("dev").tables["items-dev"].inputs["serverSideEncryption"]
 
 
 def test_declared_resources_are_all_tables_or_family_components() -> None:

@@ -78,11 +78,12 @@ DEV = "stack 'dev', config key 'dynamodb-tables:"
                  DEV + "environment': given nothing; allowed: a value; this key is required", id="missing key"),
     pytest.param(set_key("deletionProtecton", "true"),
                  DEV + "deletionProtecton': given \"true\"; allowed: one of the keys environment, families, "
-                 "deletionProtection, protect, pitrRecoveryPeriodDays, kmsKeyArn, tags "
+                 "deletionProtection, protect, pointInTimeRecovery, pitrRecoveryPeriodDays, kmsKeyArn, tags "
                  "(did you mean 'deletionProtection'?)", id="unknown key"),
     pytest.param(edit_family("items-service", sufix="-dev"),
                  DEV + "families.items-service.sufix': given \"-dev\"; allowed: one of the keys prefix, suffix, "
-                 "existing, tags, kmsKeyArn, deletionProtection, pitrRecoveryPeriodDays (did you mean 'suffix'?)",
+                 "existing, tags, kmsKeyArn, deletionProtection, pointInTimeRecovery, pitrRecoveryPeriodDays "
+                 "(did you mean 'suffix'?)",
                  id="unknown family key"),
     pytest.param(edit_family("creator-platform", existing=["prodcts"]),
                  DEV + "families.creator-platform.existing': given [\"prodcts\"]; "

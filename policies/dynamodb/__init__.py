@@ -1,0 +1,1 @@
+"""DynamoDB guardrails: table, resource-policy and stack policies."""

@@ -1,0 +1,74 @@
+"""boto3 sessions and DynamoDB clients for the `tables` command, and the translation of AWS errors.
+
+Retries are botocore's own (standard or adaptive mode, with jitter); nothing here loops by hand.
+`--endpoint-url` wins; otherwise boto3 honours AWS_ENDPOINT_URL_DYNAMODB by itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import botocore.exceptions as botocore_errors
+from botocore.config import Config
+
+from scripts.errors import ToolError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where and how to reach DynamoDB: what every subcommand's common flags describe."""
+
+    endpoint_url: str | None = None
+    region: str | None = None
+    profile: str | None = None
+    retry_mode: str = "standard"
+    max_attempts: int = 5
+
+    def session(self) -> boto3.session.Session:
+        try:
+            session = boto3.session.Session(profile_name=self.profile, region_name=self.region)
+        except botocore_errors.ProfileNotFound:
+            raise ToolError("ProfileNotFound", f"AWS profile '{self.profile}' is not in the AWS config files") from None
+        if session.region_name is None:
+            raise ToolError("NoRegion", "no AWS region: pass --region or set AWS_REGION")
+        return session
+
+    def client(self, **overrides: Any) -> Any:
+        config = Config(
+            retries={"mode": overrides.pop("retry_mode", self.retry_mode),
+                     "max_attempts": overrides.pop("max_attempts", self.max_attempts)},
+            connect_timeout=overrides.pop("connect_timeout", 5),
+            read_timeout=overrides.pop("read_timeout", 60),
+            max_pool_connections=overrides.pop("max_pool_connections", 10),
+        )
+        return self.session().client("dynamodb", endpoint_url=self.endpoint_url, config=config)
+
+    def describe_target(self, client: Any) -> str:
+        return str(client.meta.endpoint_url)
+
+
+def translate(error: Exception, where: str) -> ToolError | None:
+    """A ToolError for an AWS/botocore error, or None when the error is not one we explain."""
+    if isinstance(error, ToolError):
+        return error
+    if isinstance(error, botocore_errors.NoCredentialsError | botocore_errors.PartialCredentialsError):
+        return ToolError("NoCredentials", f"no AWS credentials for {where}: set AWS_ACCESS_KEY_ID and "
+                                          "AWS_SECRET_ACCESS_KEY, or pass --profile")
+    if isinstance(error, botocore_errors.EndpointConnectionError | botocore_errors.ConnectTimeoutError):
+        url = getattr(error, "kwargs", {}).get("endpoint_url", where)
+        return ToolError("EndpointUnreachable", f"could not connect to {url}; is the endpoint running? "
+                                                "(tables local up starts one)")
+    if isinstance(error, botocore_errors.ClientError):
+        code = error.response.get("Error", {}).get("Code", "ClientError")
+        message = error.response.get("Error", {}).get("Message", str(error))
+        if code == "ResourceNotFoundException":
+            return ToolError("TableNotFound", f"{where}: {message}")
+        if code in ("UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException"):
+            return ToolError("InvalidCredentials", f"{where}: {message}")
+        return ToolError(code, f"{where}: {message}")
+    return None

@@ -1,0 +1,35 @@
+"""`tables policy-check --stack S`: the policy pack over the stack's declared resources, offline."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from scripts.mock_stack import PROJECT_DIR
+from scripts.policy_check import check_stack, format_report
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser(
+        "policy-check", parents=[common],
+        help="run the policy pack over a stack's resources without the Pulumi CLI or AWS",
+        description="Runs the real program under Pulumi's mock runtime with Pulumi.<stack>.yaml, then the "
+                    "policy pack (over gRPC) with policies/config/<environment>.json. Exit 1 on any "
+                    "mandatory violation.")
+    parser.add_argument("--stack", required=True, help="stack name (Pulumi.<stack>.yaml)")
+    parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR,
+                        help="the Pulumi project (default: this checkout)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    report = check_stack(args.stack, args.project_dir)
+    if args.json:
+        print(json.dumps({"stack": report.stack, "environment": report.environment,
+                          "violations": [asdict(v) for v in report.violations]}, indent=2))
+    else:
+        print(format_report(report))
+    return 1 if report.mandatory else 0

@@ -1,0 +1,67 @@
+"""The GitHub workflows users get: valid against GitHub's schema, and wired to the policy pack."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scripts.mock_stack import PROJECT_DIR, shipped_stacks
+
+WORKFLOWS = PROJECT_DIR / ".github" / "workflows"
+CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
+
+
+def validate(*files: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(CHECK_JSONSCHEMA), "--builtin-schema", "vendor.github-workflows", *map(str, files)],
+                          capture_output=True, text=True, check=False)
+
+
+def load(name: str) -> dict[str, Any]:
+    # PyYAML reads the `on:` key as True; GitHub reads it as "on".
+    return yaml.safe_load((WORKFLOWS / name).read_text())
+
+
+def test_both_workflows_validate_against_githubs_schema() -> None:
+    result = validate(WORKFLOWS / "pull-request.yml", WORKFLOWS / "deploy.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_schema_check_rejects_a_broken_workflow(tmp_path: Path) -> None:
+    broken = load("deploy.yml")
+    broken["jobs"]["deploy"]["steps"].append({"name": "a step that neither runs nor uses anything"})
+    (tmp_path / "broken.yml").write_text(yaml.safe_dump({"on": broken[True], "jobs": broken["jobs"]}))
+    assert validate(tmp_path / "broken.yml").returncode != 0
+
+
+def test_pull_requests_preview_every_deployable_stack_with_its_policy_config() -> None:
+    preview = load("pull-request.yml")["jobs"]["preview"]
+    assert preview["needs"] == "test"
+    stacks = preview["strategy"]["matrix"]["stack"]
+    assert set(stacks) == {s for s in shipped_stacks() if s != "local"}
+    pulumi_step = next(s for s in preview["steps"] if s.get("uses", "").startswith("pulumi/actions@"))
+    assert pulumi_step["with"]["command"] == "preview"
+    assert pulumi_step["with"]["policyPacks"] == "policies"
+    assert pulumi_step["with"]["policyPackConfigs"] == "policies/config/${{ matrix.stack }}.json"
+    for stack in stacks:
+        assert (PROJECT_DIR / "policies" / "config" / f"{stack}.json").is_file()
+
+
+def test_tests_job_runs_the_ci_script() -> None:
+    steps = load("pull-request.yml")["jobs"]["test"]["steps"]
+    assert {"run": "bash .ci/run"} in steps
+
+
+def test_deploy_runs_up_per_stack_in_order_through_github_environments() -> None:
+    deploy = load("deploy.yml")
+    assert deploy[True] == {"push": {"branches": ["main"]}}
+    job = deploy["jobs"]["deploy"]
+    assert job["strategy"]["matrix"]["stack"] == ["dev", "staging", "prod"]
+    assert job["strategy"]["max-parallel"] == 1
+    assert job["environment"] == "${{ matrix.stack }}"  # prod's environment carries the required approval
+    up = next(s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@"))
+    assert up["with"]["command"] == "up"
+    assert up["with"]["policyPacks"] == "policies"
