@@ -1,5 +1,5 @@
 """One module per `tables` subcommand."""
 
-from scripts.commands import policy_check
+from scripts.commands import add_gsi, create, drift, export, local, policy_check, synth
 
-MODULES = [policy_check]
+MODULES = [synth, create, drift, export, add_gsi, local, policy_check]

@@ -1,0 +1,70 @@
+"""`tables synth --stack S [--out DIR]` and `tables docs`: render the declared tables."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from scripts.commands._common import print_json, stack_plans
+from scripts.mock_stack import PROJECT_DIR
+from scripts.schema_docs import render
+from scripts.schema_files import declared_schema, write_schema
+
+DOCS_FILE = PROJECT_DIR / "docs" / "database-schema.md"
+DOCS_STACK = "dev"
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    synth = subparsers.add_parser(
+        "synth", parents=[common], help="render a stack's tables to schema files (CreateTable JSON + settings)",
+        description="Writes <table>.json (a CreateTable request: works with aws dynamodb create-table "
+                    "--cli-input-json) and <table>.settings.json (TimeToLive, ContinuousBackups) per table.")
+    synth.add_argument("--stack", required=True, help="stack name (Pulumi.<stack>.yaml)")
+    synth.add_argument("--out", type=Path, help="directory for the schema files (default: schemas/<stack>)")
+    synth.set_defaults(handler=run_synth)
+
+    docs = subparsers.add_parser("docs", parents=[common], help="regenerate docs/database-schema.md",
+                                 description="Renders the table model to docs/database-schema.md.")
+    docs.add_argument("--check", action="store_true", help="exit 1 if the committed file is stale, write nothing")
+    docs.set_defaults(handler=run_docs)
+
+
+def run_synth(args: argparse.Namespace) -> int:
+    out = args.out or PROJECT_DIR / "schemas" / args.stack
+    plans = stack_plans(args.stack)
+    rows: list[dict[str, Any]] = []
+    for plan in plans:
+        schema = declared_schema(plan)
+        files = write_schema(schema, out)
+        spec = plan.spec
+        rows.append({"table": plan.name, "family": plan.family,
+                     "keys": " + ".join(f"{k.name}:{k.type}" for k in spec.primary_key),
+                     "gsis": len(spec.global_indexes), "ttl": spec.ttl_attribute or "-",
+                     "stream": spec.stream.view_type.value if spec.stream else "-",
+                     "pitr": f"{plan.pitr_recovery_period_days} days" if plan.pitr_enabled else "off",
+                     "files": [str(f) for f in files]})
+    if args.json:
+        print_json(rows)
+        return 0
+    width = max(len(r["table"]) for r in rows)
+    print(f"{'TABLE':<{width}}  {'FAMILY':<22}  {'KEYS':<26}  GSIS  {'TTL':<10}  {'STREAM':<9}  PITR")
+    for r in rows:
+        print(f"{r['table']:<{width}}  {r['family']:<22}  {r['keys']:<26}  {r['gsis']:>4}  {r['ttl']:<10}  "
+              f"{r['stream']:<9}  {r['pitr']}")
+    print(f"{len(rows)} tables, {sum(r['gsis'] for r in rows)} GSIs; schema files in {out}")
+    return 0
+
+
+def run_docs(args: argparse.Namespace) -> int:
+    text = render(DOCS_STACK, stack_plans(DOCS_STACK))
+    if args.check:
+        if not DOCS_FILE.is_file() or DOCS_FILE.read_text() != text:
+            print(f"{DOCS_FILE} does not match the table model; run make docs", file=sys.stderr)
+            return 1
+        print(f"{DOCS_FILE} is up to date")
+        return 0
+    DOCS_FILE.write_text(text)
+    print(f"wrote {DOCS_FILE}")
+    return 0

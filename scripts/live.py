@@ -1,0 +1,123 @@
+"""Read a live table (describe, TTL, continuous backups, tags) into a TableSchema.
+
+DynamoDB Local answers PITR and tagging calls with UnknownOperationException and reports no SSE
+description. Those features are recorded as unsupported by the endpoint instead of failing, so
+`create`, `drift` and `export` work against it and say what they could not check.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from scripts.schema_files import TableSchema
+
+logger = logging.getLogger(__name__)
+
+UNSUPPORTED_CODES = {"UnknownOperationException"}
+
+
+@dataclass
+class LiveTable:
+    schema: TableSchema
+    status: str
+    item_count: int
+    size_bytes: int
+    index_status: dict[str, str]
+    arn: str
+    unsupported: set[str] = field(default_factory=set)
+
+    @property
+    def gsi_count(self) -> int:
+        return len(self.schema.create.get("GlobalSecondaryIndexes") or [])
+
+
+def is_unsupported(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") in UNSUPPORTED_CODES
+
+
+def _indexes(descriptions: list[dict[str, Any]] | None, keep_throughput: bool) -> list[dict[str, Any]]:
+    indexes = []
+    for index in descriptions or []:
+        entry = {"IndexName": index["IndexName"], "KeySchema": index["KeySchema"], "Projection": index["Projection"]}
+        throughput = index.get("ProvisionedThroughput") or {}
+        if keep_throughput and throughput.get("ReadCapacityUnits"):
+            entry["ProvisionedThroughput"] = {"ReadCapacityUnits": throughput["ReadCapacityUnits"],
+                                              "WriteCapacityUnits": throughput["WriteCapacityUnits"]}
+        indexes.append(entry)
+    return sorted(indexes, key=lambda i: i["IndexName"])
+
+
+def read_live(client: Any, table_name: str) -> LiveTable:
+    """Raises botocore's ResourceNotFoundException (a ClientError) when the table does not exist."""
+    table = client.describe_table(TableName=table_name)["Table"]
+    unsupported: set[str] = set()
+    billing = (table.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED")
+    create: dict[str, Any] = {
+        "TableName": table["TableName"],
+        "AttributeDefinitions": sorted(table["AttributeDefinitions"], key=lambda a: a["AttributeName"]),
+        "KeySchema": table["KeySchema"],
+        "BillingMode": billing,
+    }
+    if billing == "PROVISIONED":
+        throughput = table.get("ProvisionedThroughput", {})
+        create["ProvisionedThroughput"] = {"ReadCapacityUnits": throughput.get("ReadCapacityUnits", 0),
+                                           "WriteCapacityUnits": throughput.get("WriteCapacityUnits", 0)}
+    gsis = _indexes(table.get("GlobalSecondaryIndexes"), billing == "PROVISIONED")
+    lsis = _indexes(table.get("LocalSecondaryIndexes"), False)
+    if gsis:
+        create["GlobalSecondaryIndexes"] = gsis
+    if lsis:
+        create["LocalSecondaryIndexes"] = lsis
+    stream = table.get("StreamSpecification") or {}
+    create["StreamSpecification"] = ({"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
+                                     if stream.get("StreamEnabled") else {"StreamEnabled": False})
+    sse = table.get("SSEDescription")
+    if sse and sse.get("Status") in ("ENABLED", "ENABLING", "UPDATING"):
+        create["SSESpecification"] = {"Enabled": True, "SSEType": sse.get("SSEType", "KMS"),
+                                      **({"KMSMasterKeyId": sse["KMSMasterKeyArn"]}
+                                         if sse.get("KMSMasterKeyArn") else {})}
+    else:
+        create["SSESpecification"] = {"Enabled": False}
+    create["TableClass"] = (table.get("TableClassSummary") or {}).get("TableClass", "STANDARD")
+    create["DeletionProtectionEnabled"] = bool(table.get("DeletionProtectionEnabled"))
+
+    tags: list[dict[str, str]] = []
+    try:
+        for page in client.get_paginator("list_tags_of_resource").paginate(ResourceArn=table["TableArn"]):
+            tags += page.get("Tags", [])
+    except ClientError as error:
+        if not is_unsupported(error):
+            raise
+        unsupported.add("tags")
+    create["Tags"] = sorted(tags, key=lambda t: t["Key"])
+
+    ttl = client.describe_time_to_live(TableName=table_name).get("TimeToLiveDescription", {})
+    ttl_attribute = ttl.get("AttributeName") if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") else None
+
+    pitr_enabled, pitr_days = False, None
+    try:
+        backups = client.describe_continuous_backups(TableName=table_name)["ContinuousBackupsDescription"]
+        pitr = backups.get("PointInTimeRecoveryDescription", {})
+        pitr_enabled = pitr.get("PointInTimeRecoveryStatus") in ("ENABLED", "ENABLING")
+        pitr_days = pitr.get("RecoveryPeriodInDays") if pitr_enabled else None
+    except ClientError as error:
+        if not is_unsupported(error):
+            raise
+        unsupported.add("pitr")
+    if "pitr" in unsupported and not sse:
+        # An emulator without PITR also ignores SSE; on AWS a missing SSEDescription is real.
+        unsupported.add("encryption")
+
+    return LiveTable(
+        schema=TableSchema(create=create, ttl_attribute=ttl_attribute, pitr_enabled=pitr_enabled, pitr_days=pitr_days),
+        status=table["TableStatus"],
+        item_count=int(table.get("ItemCount", 0)),
+        size_bytes=int(table.get("TableSizeBytes", 0)),
+        index_status={i["IndexName"]: i["IndexStatus"] for i in table.get("GlobalSecondaryIndexes") or []},
+        arn=table["TableArn"],
+        unsupported=unsupported,
+    )

