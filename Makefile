@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := venv
 BIN := $(VENV)/bin
 
-.PHONY: setup test lint
+.PHONY: setup test lint local local-down docs
 
 setup: $(VENV)/.installed
 
@@ -26,3 +26,16 @@ STACKS := $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml))
 .PHONY: policy-check
 policy-check: setup
 	@set -e; for stack in $(STACKS); do $(BIN)/tables policy-check --stack $$stack; done
+
+# The main job: a local DynamoDB with the dev stack's tables, checked, on this machine alone.
+local: setup
+	$(BIN)/tables local up
+	$(BIN)/tables create --stack dev --local
+	$(BIN)/tables drift --stack dev --local
+	$(BIN)/tables local status
+
+local-down: setup
+	$(BIN)/tables local down
+
+docs: setup
+	$(BIN)/tables docs

@@ -160,7 +160,8 @@ def add_gsi(client: Any, request: IndexRequest, timeout: float, poll_interval: f
         throughput = table["ProvisionedThroughput"]
         create["ProvisionedThroughput"] = {"ReadCapacityUnits": throughput["ReadCapacityUnits"],
                                            "WriteCapacityUnits": throughput["WriteCapacityUnits"]}
-    definitions = {k.name: k.type for k in (*request.partition, *request.sort)}
+    # The table's definitions plus the new ones: DynamoDB merges, but some emulators replace them.
+    definitions = {**types, **{k.name: k.type for k in (*request.partition, *request.sort)}}
     try:
         client.update_table(
             TableName=request.table,

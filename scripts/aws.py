@@ -7,6 +7,7 @@ Retries are botocore's own (standard or adaptive mode, with jitter); nothing her
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,12 +31,15 @@ class Connection:
     max_attempts: int = 5
 
     def session(self) -> boto3.session.Session:
+        # botocore reads AWS_DEFAULT_REGION and the profile; AWS_REGION (set by Lambda and most
+        # other SDKs) is honoured here too.
+        region = self.region or os.environ.get("AWS_REGION")
         try:
-            session = boto3.session.Session(profile_name=self.profile, region_name=self.region)
+            session = boto3.session.Session(profile_name=self.profile, region_name=region)
         except botocore_errors.ProfileNotFound:
             raise ToolError("ProfileNotFound", f"AWS profile '{self.profile}' is not in the AWS config files") from None
         if session.region_name is None:
-            raise ToolError("NoRegion", "no AWS region: pass --region or set AWS_REGION")
+            raise ToolError("NoRegion", "no AWS region: pass --region or set AWS_REGION or AWS_DEFAULT_REGION")
         return session
 
     def client(self, **overrides: Any) -> Any:

@@ -30,7 +30,8 @@ def _read(client: Any, name: str) -> LiveTable:
         return read_live(client, name)
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-            raise ToolError("TableNotFound", f"table '{name}' does not exist at the endpoint") from None
+            raise ToolError("TableNotFound",
+                            f"table '{name}' does not exist at {client.meta.endpoint_url}") from None
         raise
 
 

@@ -89,7 +89,8 @@ def engine_command(engine: str, port: int, delay_transient_statuses: bool = Fals
         launcher = PROJECT_DIR / "scripts" / "java" / "LoopbackDynamoDBLocal.java"
         command = [java, f"-Djava.library.path={home / 'DynamoDBLocal_lib'}",
                    "-cp", f"{home / 'DynamoDBLocal.jar'}:{home / 'DynamoDBLocal_lib'}/*",
-                   str(launcher), "-inMemory", "-disableTelemetry", "-port", str(port)]
+                   # -sharedDb: one database whatever the credentials and region, as with moto.
+                   str(launcher), "-inMemory", "-sharedDb", "-disableTelemetry", "-port", str(port)]
         return command + (["-delayTransientStatuses"] if delay_transient_statuses else [])
     raise ToolError("UnknownEngine", f"engine '{engine}'; allowed: {', '.join(ENGINES)}")
 

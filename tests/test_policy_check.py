@@ -76,7 +76,7 @@ def test_environment_without_a_policy_config_is_one_error_line(tmp_path: Path,
     assert main(["policy-check", "--stack", "qa", "--project-dir", str(project)]) == 2
     assert capsys.readouterr().err == (
         f"ERROR [PolicyConfig]: no policy config for environment 'qa' at {PROJECT_DIR}/policies/config/qa.json; "
-        "known: dev, prod, staging\n")
+        "known: dev, local, prod, staging\n")
 
 
 def test_bad_stack_config_is_one_error_line_without_traceback(tmp_path: Path,

@@ -1,0 +1,102 @@
+"""Synth and the generated docs derive from the same plans as the Pulumi resources."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.plan import plan_from_stack_file
+from scripts.cli import main
+from scripts.commands.synth import DOCS_FILE, DOCS_STACK
+from scripts.mock_stack import PROJECT_DIR, run_program, shipped_stacks
+from scripts.schema_docs import render
+from scripts.schema_files import TableSchema, comparable, declared_schema, read_schema
+
+
+def schema_from_pulumi_inputs(inputs: dict[str, Any]) -> TableSchema:
+    """The Pulumi resource's inputs, rewritten into a CreateTable request by an independent route."""
+    def keys(schemas: list[dict[str, str]]) -> list[dict[str, str]]:
+        return [{"AttributeName": k["attributeName"], "KeyType": k["keyType"]} for k in schemas]
+
+    def projection(index: dict[str, Any]) -> dict[str, Any]:
+        return {"ProjectionType": index["projectionType"],
+                **({"NonKeyAttributes": index["nonKeyAttributes"]} if index.get("nonKeyAttributes") else {})}
+
+    key_schema = [{"AttributeName": inputs["hashKey"], "KeyType": "HASH"}]
+    if inputs.get("rangeKey"):
+        key_schema.append({"AttributeName": inputs["rangeKey"], "KeyType": "RANGE"})
+    sse = inputs["serverSideEncryption"]
+    create = {
+        "TableName": inputs["name"],
+        "AttributeDefinitions": [{"AttributeName": a["name"], "AttributeType": a["type"]}
+                                 for a in inputs["attributes"]],
+        "KeySchema": key_schema,
+        "BillingMode": inputs["billingMode"],
+        "GlobalSecondaryIndexes": [{"IndexName": g["name"], "KeySchema": keys(g["keySchemas"]),
+                                    "Projection": projection(g)} for g in inputs.get("globalSecondaryIndexes") or []],
+        "LocalSecondaryIndexes": [{"IndexName": i["name"], "KeySchema": [key_schema[0], {
+            "AttributeName": i["rangeKey"], "KeyType": "RANGE"}], "Projection": projection(i)}
+            for i in inputs.get("localSecondaryIndexes") or []],
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": inputs["streamViewType"]}
+        if inputs["streamEnabled"] else {"StreamEnabled": False},
+        "SSESpecification": {"Enabled": sse["enabled"], "SSEType": "KMS",
+                             **({"KMSMasterKeyId": sse["kmsKeyArn"]} if sse.get("kmsKeyArn") else {})},
+        "TableClass": inputs["tableClass"],
+        "DeletionProtectionEnabled": inputs["deletionProtectionEnabled"],
+        "Tags": [{"Key": k, "Value": v} for k, v in inputs["tags"].items()],
+    }
+    pitr = inputs["pointInTimeRecovery"]
+    return TableSchema(create=create, ttl_attribute=(inputs.get("ttl") or {}).get("attributeName"),
+                       pitr_enabled=pitr["enabled"],
+                       pitr_days=int(pitr["recoveryPeriodInDays"]) if pitr.get("recoveryPeriodInDays") else None)
+
+
+@pytest.mark.parametrize("stack", shipped_stacks())
+def test_synth_agrees_with_the_pulumi_resources_for_every_stack(stack: str) -> None:
+    resources = run_program(stack).tables
+    plans = plan_from_stack_file(PROJECT_DIR, stack)
+    assert {p.name for p in plans} == set(resources)
+    for plan in plans:
+        assert comparable(declared_schema(plan)) == comparable(schema_from_pulumi_inputs(resources[plan.name].inputs))
+
+
+def test_synth_writes_two_files_per_table_that_read_back_the_same(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["synth", "--stack", "dev", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == f"22 tables, 20 GSIs; schema files in {tmp_path}"
+    plans = {p.name: p for p in plan_from_stack_file(PROJECT_DIR, "dev")}
+    assert len(list(tmp_path.glob("*.settings.json"))) == len(plans)
+    for name, plan in plans.items():
+        assert comparable(read_schema(tmp_path / f"{name}.json")) == comparable(declared_schema(plan))
+    items = json.loads((tmp_path / "items-dev.settings.json").read_text())
+    assert items == {
+        "TimeToLive": {"TableName": "items-dev", "TimeToLiveSpecification": {"AttributeName": "ttl", "Enabled": True}},
+        "ContinuousBackups": {"TableName": "items-dev", "PointInTimeRecoverySpecification": {
+            "PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 7}},
+    }
+
+
+def test_committed_database_schema_doc_is_current() -> None:
+    assert DOCS_FILE.read_text() == render(DOCS_STACK, plan_from_stack_file(PROJECT_DIR, DOCS_STACK)), (
+        "docs/database-schema.md is stale: run make docs")
+
+
+def test_docs_check_reports_a_stale_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    stale = tmp_path / "database-schema.md"
+    stale.write_text(DOCS_FILE.read_text().replace("slug-index", "slug-idx"))
+    monkeypatch.setattr("scripts.commands.synth.DOCS_FILE", stale)
+    assert main(["docs", "--check"]) == 1
+    assert capsys.readouterr().err == f"{stale} does not match the table model; run make docs\n"
+
+
+def test_docs_document_every_index_with_its_access_pattern_and_an_example_query() -> None:
+    text = DOCS_FILE.read_text()
+    for plan in plan_from_stack_file(PROJECT_DIR, DOCS_STACK):
+        for index in plan.spec.global_indexes:
+            assert index.access_pattern and index.access_pattern in text, index.name
+            assert f"--table-name {plan.name} --index-name {index.name}" in text
