@@ -31,6 +31,9 @@ policy-check: setup
 local: setup
 	$(BIN)/tables local up
 	$(BIN)/tables create --stack dev --local
+	$(BIN)/tables seed --stack dev --local
+	$(BIN)/tables migrate up --stack dev --local
+	$(BIN)/tables migrate status --stack dev --local
 	$(BIN)/tables drift --stack dev --local
 	$(BIN)/tables local status
 

@@ -43,17 +43,20 @@ class Connection:
         return session
 
     def client(self, **overrides: Any) -> Any:
-        config = Config(
+        return self.session().client("dynamodb", endpoint_url=self.endpoint_url, config=self.config(**overrides))
+
+    def resource(self, **overrides: Any) -> Any:
+        """The resource layer, for batch_writer; same session, endpoint and retry settings."""
+        return self.session().resource("dynamodb", endpoint_url=self.endpoint_url, config=self.config(**overrides))
+
+    def config(self, **overrides: Any) -> Config:
+        return Config(
             retries={"mode": overrides.pop("retry_mode", self.retry_mode),
                      "max_attempts": overrides.pop("max_attempts", self.max_attempts)},
             connect_timeout=overrides.pop("connect_timeout", 5),
             read_timeout=overrides.pop("read_timeout", 60),
             max_pool_connections=overrides.pop("max_pool_connections", 10),
         )
-        return self.session().client("dynamodb", endpoint_url=self.endpoint_url, config=config)
-
-    def describe_target(self, client: Any) -> str:
-        return str(client.meta.endpoint_url)
 
 
 def translate(error: Exception, where: str) -> ToolError | None:

@@ -1,0 +1,118 @@
+"""A fault-injecting HTTP proxy in front of a local DynamoDB endpoint, on 127.0.0.1.
+
+Neither moto nor DynamoDB Local ever throttles, fails or drops a connection, so this is how the
+tests reach botocore's retry paths, and how the benchmark adds a fixed per-request latency. At
+the configured rates it answers ProvisionedThroughputExceededException (HTTP 400), an internal
+error (HTTP 500), or drops the connection: half the drops before forwarding the request, half
+after (the write is applied but the client never hears so, and retries it).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlparse
+
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
+
+
+class FaultProxy:
+    def __init__(self, target_url: str, throttle_rate: float = 0.0, error_rate: float = 0.0,
+                 drop_rate: float = 0.0, latency: float = 0.0, seed: int = 0) -> None:
+        target = urlparse(target_url)
+        self.target_host, self.target_port = target.hostname or "127.0.0.1", target.port or 80
+        self.rates = {"throttle": throttle_rate, "error": error_rate, "drop": drop_rate}
+        self.latency = latency
+        self.random = random.Random(seed)
+        self.stats: Counter[str] = Counter()
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> FaultProxy:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _choose(self) -> str:
+        with self.lock:
+            roll = self.random.random()
+            for fault, rate in self.rates.items():
+                if roll < rate:
+                    if fault == "drop":
+                        fault = "drop-before" if self.random.random() < 0.5 else "drop-after"
+                    self.stats[fault] += 1
+                    return fault
+                roll -= rate
+            self.stats["forwarded"] += 1
+            return "forward"
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            upstream: http.client.HTTPConnection | None = None
+
+            def log_message(self, *_: Any) -> None:  # quiet: the tests read the stats instead
+                pass
+
+            def _reply(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _drop(self) -> None:
+                self.close_connection = True
+                self.connection.shutdown(2)
+
+            def _forward(self, body: bytes) -> tuple[int, bytes, dict[str, str]]:
+                if proxy.latency:
+                    time.sleep(proxy.latency)
+                if self.upstream is None:
+                    self.upstream = http.client.HTTPConnection(proxy.target_host, proxy.target_port, timeout=60)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+                self.upstream.request("POST", self.path, body=body, headers=headers)
+                response = self.upstream.getresponse()
+                data = response.read()
+                return response.status, data, {k: v for k, v in response.getheaders()
+                                               if k.lower() not in HOP_BY_HOP}
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                fault = proxy._choose()
+                if fault == "throttle":
+                    self._reply(400, json.dumps({
+                        "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+                        "message": "The level of configured provisioned throughput for the table was exceeded."
+                    }).encode(), {"Content-Type": "application/x-amz-json-1.0"})
+                elif fault == "error":
+                    self._reply(500, json.dumps({"__type": "com.amazonaws.dynamodb.v20120810#InternalServerError",
+                                                 "message": "Internal server error"}).encode(),
+                                {"Content-Type": "application/x-amz-json-1.0"})
+                elif fault == "drop-before":
+                    self._drop()
+                elif fault == "drop-after":
+                    self._forward(body)
+                    self._drop()
+                else:
+                    self._reply(*self._forward(body))
+
+        return Handler

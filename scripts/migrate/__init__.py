@@ -1,0 +1,1 @@
+"""Data migrations: a versioned, locked, resumable runner and its backfill engine."""

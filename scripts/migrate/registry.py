@@ -1,0 +1,64 @@
+"""Migration modules: `migrations/NNNN_name.py`, each with ID, DESCRIPTION and run(ctx).
+
+Modules are loaded by path (their names start with digits); the checksum is the sha256 of the
+source, so `validate` notices an applied migration that was edited afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scripts.errors import ToolError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "migrations"
+FILE_PATTERN = re.compile(r"^(?P<id>\d{4})_[a-z0-9_]+\.py$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    id: str
+    description: str
+    path: Path
+    checksum: str
+    run: Callable[[Any], None]
+
+
+def checksum_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_migration(path: Path) -> Migration:
+    match = FILE_PATTERN.match(path.name)
+    if not match:
+        raise ToolError("InvalidMigration", f"{path}: file names are NNNN_lower_snake_case.py")
+    spec = importlib.util.spec_from_file_location(f"migrations.m{path.stem}", path)
+    if spec is None or spec.loader is None:
+        raise ToolError("InvalidMigration", f"{path}: cannot be loaded as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:
+        raise ToolError("InvalidMigration", f"{path}: {type(error).__name__}: {error}") from None
+    for attribute in ("ID", "DESCRIPTION", "run"):
+        if not hasattr(module, attribute):
+            raise ToolError("InvalidMigration", f"{path}: missing {attribute} (see migrations/TEMPLATE.py)")
+    if match["id"] != module.ID:
+        raise ToolError("InvalidMigration", f"{path}: ID {module.ID!r} does not match the file name's {match['id']!r}")
+    return Migration(id=module.ID, description=module.DESCRIPTION, path=path, checksum=checksum_of(path),
+                     run=module.run)
+
+
+def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    migrations = [load_migration(p) for p in sorted(directory.glob("*.py")) if FILE_PATTERN.match(p.name)]
+    seen: set[str] = set()
+    for migration in migrations:
+        if migration.id in seen:
+            raise ToolError("InvalidMigration", f"{directory}: two migrations with ID {migration.id}")
+        seen.add(migration.id)
+    return migrations

@@ -1,0 +1,189 @@
+"""Development seed data for the creator platform, shop import and items families.
+
+Seed 003's five items, plus sample shops, jobs and import history (seed 002) and creators,
+products and analytics events (seed 000). Products are written in their pre-0001 shape, without
+creatorId, so migration 0001 has real work to do locally. Keys are deterministic, so seeding
+twice overwrites the same items instead of adding copies. Never for prod.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from ulid import ULID
+
+from components.plan import TablePlan
+from scripts.creators import ensure_creator
+from scripts.errors import ToolError
+
+DAY = 86_400
+JOB_RETENTION_DAYS = 90
+HISTORY_RETENTION_DAYS = 365
+ANALYTICS_RETENTION_DAYS = 90
+
+# Seed 003: name, status, created and updated days ago.
+ITEMS = [
+    ("Laptop", "active", 7, 2), ("Monitor", "active", 5, 1), ("Keyboard", "active", 3, 0),
+    ("Mouse", "inactive", 10, 5), ("USB Hub", "archived", 30, 15),
+]
+SHOPS = [("craft-corner.myshopify.com", "Craft Corner", "pro"), ("bean-there.myshopify.com", "Bean There", "basic"),
+         ("trail-gear.myshopify.com", "Trail Gear", "pro")]
+JOB_STATUSES = ["completed", "completed", "failed", "running", "queued"]
+CREATORS = [("mia-makes", "Mia Makes"), ("home-with-sam", "Home with Sam")]
+PRODUCTS = [("Linen Throw Pillow", 34.0), ("Ceramic Planter", 22.5), ("Woven Wall Hanging", 58.0),
+            ("Brass Candle Holder", 19.0), ("Oak Serving Board", 41.0), ("Macrame Plant Hanger", 16.0)]
+
+
+def stable_id(*parts: str) -> str:
+    """A UUID-shaped id derived from its parts, so reseeding writes the same keys."""
+    digest = hashlib.sha256("/".join(parts).encode()).hexdigest()
+    return f"{digest[:8]}-{digest[8:12]}-4{digest[13:16]}-a{digest[17:20]}-{digest[20:32]}"
+
+
+def job_ulid(created: float, name: str) -> str:
+    # ULIDs sort by time; the random part comes from the name so the id is stable for a given time.
+    timestamp_ms = int(created * 1000).to_bytes(6, "big")
+    return str(ULID.from_bytes(timestamp_ms + hashlib.sha256(name.encode()).digest()[:10]))
+
+
+@dataclass
+class SeedTable:
+    family: str
+    key: str
+    key_attributes: tuple[str, ...]
+    rows: Callable[[float], list[dict[str, Any]]]
+    status_attribute: str | None = None
+
+
+def _items(now: float) -> list[dict[str, Any]]:
+    return [{"id": f"550e8400-e29b-41d4-a716-44665544000{i}", "name": name, "description": f"Sample {name.lower()}",
+             "status": status, "createdAt": int(now - created * DAY), "updatedAt": int(now - updated * DAY),
+             "createdBy": "seed@example.com", "version": 1}
+            for i, (name, status, created, updated) in enumerate(ITEMS)]
+
+
+def _shops(now: float) -> list[dict[str, Any]]:
+    return [{"domain": domain, "name": name, "plan": plan, "installedAt": int(now - 60 * DAY),
+             "billingStatus": "active", "settings": {"autoPublish": plan == "pro", "currency": "USD"}}
+            for domain, name, plan in SHOPS]
+
+
+def _jobs(now: float) -> list[dict[str, Any]]:
+    # Anchored to the start of the day: a job's ULID encodes its creation time, so reseeding on the
+    # same day writes the same keys.
+    day = int(now) // DAY * DAY
+    jobs = []
+    for s, (domain, _, _) in enumerate(SHOPS):
+        for j, status in enumerate(JOB_STATUSES):
+            created = float(day - (s * 10 + j) * 3600)
+            jobs.append({"jobId": job_ulid(created, f"{domain}/{j}"), "shopDomain": domain, "status": status,
+                         "type": "import", "mode": "full", "isDryRun": j == 4,
+                         "createdAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(created)),
+                         "totalProducts": 40, "processedProducts": 40 if status == "completed" else 12,
+                         "expiresAt": int(created + JOB_RETENTION_DAYS * DAY)})
+    return jobs
+
+
+def _import_history(now: float) -> list[dict[str, Any]]:
+    return [{"shopDomain": domain, "timestamp": int(now) - d * DAY, "jobId": job_ulid(now - d * DAY, domain),
+             "productsImported": 40 - d, "status": "completed" if d % 3 else "partial", "errorCount": d % 3,
+             "expiresAt": int(now) - d * DAY + HISTORY_RETENTION_DAYS * DAY}
+            for domain, _, _ in SHOPS for d in range(1, 4)]
+
+
+def _products(now: float) -> list[dict[str, Any]]:
+    # The shape before migration 0001: no creatorId, featured or status.
+    return [{"id": stable_id("product", title), "title": title, "price": price,
+             "affiliateUrl": f"https://example.com/p/{stable_id('url', title)[:8]}",
+             "createdAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - (i + 1) * DAY)),
+             "updatedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - i * DAY))}
+            for i, (title, price) in enumerate(PRODUCTS)]
+
+
+def _analytics_events(now: float) -> list[dict[str, Any]]:
+    return [{"creatorId": stable_id("creator", slug), "eventId": stable_id("event", slug, str(n)),
+             "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - n * 3600)),
+             "type": "click" if n % 2 else "page_view", "ttl": int(now - n * 3600 + ANALYTICS_RETENTION_DAYS * DAY)}
+            for slug, _ in CREATORS for n in range(1, 6)]
+
+
+SEED_TABLES = [
+    SeedTable("items-service", "items", ("id",), _items, "status"),
+    SeedTable("shop-import", "shops", ("domain",), _shops, "plan"),
+    SeedTable("shop-import", "jobs", ("jobId",), _jobs, "status"),
+    SeedTable("shop-import", "import-history", ("shopDomain", "timestamp"), _import_history, "status"),
+    SeedTable("creator-platform", "products", ("id",), _products),
+    SeedTable("creator-platform", "analytics-events", ("creatorId", "timestamp"), _analytics_events, "type"),
+]
+CREATORS_TABLE = ("creator-platform", "creators")
+
+
+@dataclass
+class SeedReport:
+    tables: dict[str, Counter[str]] = field(default_factory=dict)
+    cleared: dict[str, int] = field(default_factory=dict)
+
+
+def _table_names(plans: Sequence[TablePlan]) -> dict[tuple[str, str], str]:
+    return {(p.family, p.spec.key): p.name for p in plans}
+
+
+def _numbers(row: dict[str, Any]) -> dict[str, Any]:
+    """The resource layer wants Decimal for non-integer numbers."""
+    return {k: Decimal(str(v)) if isinstance(v, float) else (_numbers(v) if isinstance(v, dict) else v)
+            for k, v in row.items()}
+
+
+def clear_table(table: Any, key_attributes: Sequence[str]) -> int:
+    """Delete every item of a table (seeded tables only), through batch_writer."""
+    names = {f"#k{i}": k for i, k in enumerate(key_attributes)}
+    deleted = 0
+    with table.batch_writer() as batch:
+        for page in table.meta.client.get_paginator("scan").paginate(
+                TableName=table.name, ProjectionExpression=", ".join(names), ExpressionAttributeNames=names):
+            for item in page.get("Items", []):
+                batch.delete_item(Key={k: item[k] for k in key_attributes})
+                deleted += 1
+    return deleted
+
+
+def seed(client: Any, resource: Any, plans: Sequence[TablePlan], environment: str, clear: bool = False,
+         now: float | None = None) -> SeedReport:
+    """Load the seed data into the stack's tables.
+
+    `resource` (a boto3 DynamoDB resource) does the bulk writes with batch_writer; `client` (a plain
+    client on the same session) writes creators, whose slug guard needs a transaction.
+    """
+    if environment == "prod":
+        raise ToolError("Refused", "seed data is for development stacks; this stack's environment is prod")
+    now = time.time() if now is None else now
+    names = _table_names(plans)
+    report = SeedReport()
+    for table in SEED_TABLES:
+        name = names.get((table.family, table.key))
+        if name is None:
+            continue  # the stack does not deploy this family
+        target = resource.Table(name)
+        if clear:
+            report.cleared[name] = clear_table(target, table.key_attributes)
+        rows = table.rows(now)
+        # batch_writer sends 25 puts per BatchWriteItem and resends UnprocessedItems itself.
+        with target.batch_writer(overwrite_by_pkeys=list(table.key_attributes)) as batch:
+            for row in rows:
+                batch.put_item(Item=_numbers(row))
+        attribute = table.status_attribute
+        report.tables[name] = Counter(str(r[attribute]) for r in rows) if attribute else Counter({"items": len(rows)})
+    creators = names.get(CREATORS_TABLE)
+    if creators is not None:
+        if clear:
+            report.cleared[creators] = clear_table(resource.Table(creators), ("id",))
+        for slug, display_name in CREATORS:
+            ensure_creator(client, creators, slug, display_name, creator_id=stable_id("creator", slug))
+        report.tables[creators] = Counter({"creators": len(CREATORS)})
+    return report
