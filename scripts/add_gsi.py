@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError, WaiterError
 from botocore.waiter import WaiterModel, create_waiter_with_client
 
 from components.table_spec import MAX_GSIS, MAX_KEY_ATTRIBUTES_PER_ROLE, NAME_PATTERN, NAME_RULE, Key
+from scripts.aws import error_code
 from scripts.errors import ToolError
 
 BUSY_STATES = ("CREATING", "DELETING", "UPDATING")
@@ -79,7 +80,7 @@ def _describe(client: Any, table: str) -> dict[str, Any]:
     try:
         return dict(client.describe_table(TableName=table)["Table"])
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+        if error_code(error) == "ResourceNotFoundException":
             raise ToolError("TableNotFound", f"table '{table}' does not exist at {client.meta.endpoint_url}") from None
         raise
 
@@ -169,7 +170,7 @@ def add_gsi(client: Any, request: IndexRequest, timeout: float, poll_interval: f
             GlobalSecondaryIndexUpdates=[{"Create": create}],
         )
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "LimitExceededException":
+        if error_code(error) == "LimitExceededException":
             raise ToolError("IndexBusy", f"table '{request.table}': another index started building meanwhile; "
                                          "DynamoDB builds one at a time. Run add-gsi again when it is ACTIVE") from None
         raise

@@ -19,6 +19,13 @@ from scripts.errors import ToolError
 
 logger = logging.getLogger(__name__)
 
+# Tables are independent and each costs a few calls, so table-wide commands work on this many at once.
+PARALLEL_TABLES = 8
+
+
+def error_code(error: botocore_errors.ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
 
 @dataclass(frozen=True)
 class Connection:
@@ -56,6 +63,7 @@ class Connection:
             connect_timeout=overrides.pop("connect_timeout", 5),
             read_timeout=overrides.pop("read_timeout", 60),
             max_pool_connections=overrides.pop("max_pool_connections", 10),
+            parameter_validation=overrides.pop("parameter_validation", True),
         )
 
 
@@ -71,7 +79,7 @@ def translate(error: Exception, where: str) -> ToolError | None:
         return ToolError("EndpointUnreachable", f"could not connect to {url}; is the endpoint running? "
                                                 "(tables local up starts one)")
     if isinstance(error, botocore_errors.ClientError):
-        code = error.response.get("Error", {}).get("Code", "ClientError")
+        code = error_code(error) or "ClientError"
         message = error.response.get("Error", {}).get("Message", str(error))
         if code == "ResourceNotFoundException":
             return ToolError("TableNotFound", f"{where}: {message}")

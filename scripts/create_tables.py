@@ -17,6 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from scripts.aws import PARALLEL_TABLES, error_code
 from scripts.drift import Difference, TableDrift, table_drift
 from scripts.live import is_unsupported
 from scripts.schema_files import TableSchema
@@ -26,7 +27,6 @@ logger = logging.getLogger(__name__)
 # Settings applied after CreateTable, so a run stopped in between leaves them off.
 POST_CREATE_FIELDS = {"ttl", "pitr"}
 TABLE_ACTIVE_WAIT = {"Delay": 2, "MaxAttempts": 150}
-PARALLEL_TABLES = 8
 
 
 @dataclass
@@ -76,7 +76,7 @@ def create_one(client: Any, schema: TableSchema, dry_run: bool = False) -> Creat
         try:
             client.create_table(**schema.create)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ResourceInUseException":
+            if error_code(error) != "ResourceInUseException":
                 raise
             # Another run created it between our check and our call: judge what is there now.
             logger.info("table %s appeared while creating it; re-checking", schema.name)

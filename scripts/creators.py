@@ -15,6 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from scripts.aws import error_code
 from scripts.migrate.history import from_item, to_item
 
 GUARD_PREFIX = "SLUG#"
@@ -58,7 +59,7 @@ def ensure_creator(client: Any, table: str, slug: str, display_name: str, dry_ru
             {"Put": {"TableName": table, "Item": to_item(guard), "ConditionExpression": "attribute_not_exists(id)"}},
         ])
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        if error_code(error) != "TransactionCanceledException":
             raise
         winner = find_by_slug(client, table, slug)
         if winner is None:

@@ -10,13 +10,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from scripts.aws import PARALLEL_TABLES, error_code
 from scripts.live import LiveTable, read_live
 from scripts.schema_files import TableSchema, comparable
 
 # Tags AWS itself attaches (aws:cloudformation:*, aws:backup:*) cannot be managed, so never drift.
 SYSTEM_TAG_PREFIX = "tags.aws:"
 UNSUPPORTED_FIELDS = {"tags": ("tags.",), "pitr": ("pitr",), "encryption": ("encryption",)}
-PARALLEL_TABLES = 8
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def table_drift(client: Any, declared: TableSchema) -> TableDrift:
     try:
         live = read_live(client, declared.name)
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+        if error_code(error) == "ResourceNotFoundException":
             return TableDrift(declared.name, "missing", [Difference("table", "declared", None)])
         raise
     differences = compare(declared, live)

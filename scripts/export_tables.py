@@ -10,12 +10,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from scripts.aws import PARALLEL_TABLES, error_code
 from scripts.errors import ToolError
 from scripts.live import LiveTable, read_live
 from scripts.schema_files import write_schema
 
 SUMMARY_FILE = "table-summary.txt"
-PARALLEL_TABLES = 8
 
 
 def tables_with_prefix(client: Any, prefix: str) -> list[str]:
@@ -29,7 +29,7 @@ def _read(client: Any, name: str) -> LiveTable:
     try:
         return read_live(client, name)
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+        if error_code(error) == "ResourceNotFoundException":
             raise ToolError("TableNotFound",
                             f"table '{name}' does not exist at {client.meta.endpoint_url}") from None
         raise

@@ -66,6 +66,8 @@ class FaultProxy:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; with Nagle on, the second waits ~40 ms for an ACK.
+            disable_nagle_algorithm = True
             upstream: http.client.HTTPConnection | None = None
 
             def log_message(self, *_: Any) -> None:  # quiet: the tests read the stats instead
@@ -116,3 +118,23 @@ class FaultProxy:
                     self._reply(*self._forward(body))
 
         return Handler
+
+
+def main() -> None:
+    """Run the proxy in its own process (so it does not share a GIL with what it measures)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="A fault-injecting proxy for a DynamoDB endpoint, on 127.0.0.1.")
+    parser.add_argument("target", help="the endpoint URL to forward to")
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--throttle-rate", type=float, default=0.0)
+    parser.add_argument("--error-rate", type=float, default=0.0)
+    parser.add_argument("--drop-rate", type=float, default=0.0)
+    args = parser.parse_args()
+    with FaultProxy(args.target, args.throttle_rate, args.error_rate, args.drop_rate, args.latency_ms / 1000) as proxy:
+        print(proxy.url, flush=True)
+        threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -5,13 +5,14 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from scripts.aws import PARALLEL_TABLES
 from scripts.export_tables import tables_with_prefix
 from scripts.live import LiveTable, read_live
 
 
 def inventory(client: Any, prefix: str = "") -> list[LiveTable]:
     names = tables_with_prefix(client, prefix)
-    with ThreadPoolExecutor(max_workers=8) as pool:
+    with ThreadPoolExecutor(max_workers=PARALLEL_TABLES) as pool:
         return list(pool.map(lambda name: read_live(client, name), names))
 
 

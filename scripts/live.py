@@ -13,6 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from scripts.aws import error_code
 from scripts.schema_files import TableSchema
 
 logger = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ class LiveTable:
 
 
 def is_unsupported(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") in UNSUPPORTED_CODES
+    return error_code(error) in UNSUPPORTED_CODES
 
 
 def _indexes(descriptions: list[dict[str, Any]] | None, keep_throughput: bool) -> list[dict[str, Any]]:

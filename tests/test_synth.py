@@ -100,3 +100,41 @@ def test_docs_document_every_index_with_its_access_pattern_and_an_example_query(
         for index in plan.spec.global_indexes:
             assert index.access_pattern and index.access_pattern in text, index.name
             assert f"--table-name {plan.name} --index-name {index.name}" in text
+
+
+def test_multi_attribute_gsis_lsis_and_include_render_the_same_in_pulumi_and_synth() -> None:
+    import pulumi
+
+    from components.plan import TablePlan
+    from components.table import declare_table
+    from components.table_spec import GlobalIndex, Key, LocalIndex, Projection, TableSpec
+    from scripts.mock_stack import _CloudMocks, _RecordingMonitor
+
+    spec = TableSpec(
+        key="orders", base_name="orders", env_var="ORDERS_TABLE_NAME", description="d", partition=Key("tenant"),
+        sort=Key("orderId"), ttl_attribute="expiresAt",
+        global_indexes=(GlobalIndex("by-region-and-time", partition=(Key("region"), Key("store")),
+                                    sort=(Key("day"), Key("placedAt", "N")), projection=Projection.INCLUDE,
+                                    non_key_attributes=("total",)),),
+        local_indexes=(LocalIndex("by-total", sort=Key("total", "N"), projection=Projection.KEYS_ONLY),),
+    )
+    plan = TablePlan(family="shop", spec=spec, name="orders-dev", environment="dev", tags={"owner": "o"},
+                     kms_key_arn=None, deletion_protection=False, pitr_enabled=True, pitr_recovery_period_days=7,
+                     protect=False, existing=False)
+    monitor = _RecordingMonitor(_CloudMocks("us-east-1"))
+    pulumi.runtime.set_mocks(monitor.mocks, project="p", stack="s", preview=True, monitor=monitor)
+
+    @pulumi.runtime.test
+    def declare() -> pulumi.Output:
+        parent = pulumi.ComponentResource("test:index:Parent", "parent")
+        return declare_table(plan, parent).urn
+
+    declare()
+    [table] = [r for r in monitor.declared if r.type == "aws:dynamodb/table:Table"]
+    rendered = declared_schema(plan)
+    assert rendered.create["GlobalSecondaryIndexes"][0]["KeySchema"] == [
+        {"AttributeName": "region", "KeyType": "HASH"}, {"AttributeName": "store", "KeyType": "HASH"},
+        {"AttributeName": "day", "KeyType": "RANGE"}, {"AttributeName": "placedAt", "KeyType": "RANGE"}]
+    assert rendered.create["LocalSecondaryIndexes"][0]["KeySchema"][1] == {"AttributeName": "total",
+                                                                           "KeyType": "RANGE"}
+    assert comparable(rendered) == comparable(schema_from_pulumi_inputs(table.inputs))

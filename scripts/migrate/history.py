@@ -23,6 +23,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from scripts.aws import error_code
 from scripts.errors import ToolError
 
 RECORD = "RECORD"
@@ -52,7 +53,7 @@ def who_am_i() -> str:
 
 
 def is_conditional_failure(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    return error_code(error) == "ConditionalCheckFailedException"
 
 
 @dataclass
