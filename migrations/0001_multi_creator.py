@@ -2,8 +2,9 @@
 
 1. Creates the default creator `jesskoufo` (unique slug even if two runs race).
 2. Backfills every product without `creatorId`: creatorId, featured=false and status='approved'
-   where not already set, and updatedAt. Conditional: a product changed meanwhile is re-read,
-   never overwritten; a re-run writes nothing.
+   where not already set, and updatedAt. Each write holds only while the product still has no
+   creatorId and the featured/status/updatedAt values read: a product changed meanwhile is decided
+   again on its new values, never overwritten; a re-run writes nothing.
 3. Verifies: the creator exists and no product is left without creatorId.
 """
 
@@ -27,13 +28,13 @@ def product_update(creator_id: str) -> Any:
     def update(product: dict[str, Any]) -> Update | None:
         if "creatorId" in product:
             return None
-        return Update(
-            expression="SET creatorId = :creatorId, featured = if_not_exists(featured, :false), "
-                       "#status = if_not_exists(#status, :approved), updatedAt = :now",
-            names={"#status": "status"},
-            values={":creatorId": creator_id, ":false": False, ":approved": "approved", ":now": now_iso()},
-            condition="attribute_not_exists(creatorId)",
-        )
+        values: dict[str, Any] = {"creatorId": creator_id, "updatedAt": now_iso()}
+        # featured and status are kept where a product already has them.
+        if "featured" not in product:
+            values["featured"] = False
+        if "status" not in product:
+            values["status"] = "approved"
+        return Update(set=values)
     return update
 
 

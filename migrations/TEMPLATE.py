@@ -3,8 +3,9 @@
 Rules of the road (docs/migrations.md has the why):
 - ID must match the file name's number; never edit a migration after it ran anywhere
   (`tables migrate validate` fails when an applied migration's source changed).
-- Make every write conditional, so a re-run writes nothing and a concurrent change is never
-  overwritten: the backfill engine adds "every attribute you read is unchanged" on its own.
+- Decide each item's Update only from the attributes listed in `reads`: the engine writes it only
+  while the item still exists and every one of them still holds the value read, so a re-run writes
+  nothing and a concurrent change is never overwritten (it calls your function again instead).
 - Use ctx.backfill for anything that touches many items; it checkpoints, resumes and fans out.
 - Check ctx.dry_run before any write outside ctx.backfill.
 """
@@ -25,8 +26,7 @@ def run(ctx: Any) -> None:
     def update(item: dict[str, Any]) -> Update | None:
         if "newAttribute" in item:
             return None  # nothing to do for this item
-        return Update(expression="SET newAttribute = :value", values={":value": "default"},
-                      condition="attribute_not_exists(newAttribute)")
+        return Update(set={"newAttribute": "default"})  # and/or remove=("oldAttribute",)
 
     ctx.backfill(Backfill(name="items", table=table, key=("id",), reads=("newAttribute",),
                           scan_filter="attribute_not_exists(newAttribute)", update=update))

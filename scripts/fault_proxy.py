@@ -4,7 +4,9 @@ Neither moto nor DynamoDB Local ever throttles, fails or drops a connection, so 
 tests reach botocore's retry paths, and how the benchmark adds a fixed per-request latency. At
 the configured rates it answers ProvisionedThroughputExceededException (HTTP 400), an internal
 error (HTTP 500), or drops the connection: half the drops before forwarding the request, half
-after (the write is applied but the client never hears so, and retries it).
+after (the write is applied but the client never hears so, and retries it). Inside a forwarded
+BatchExecuteStatement it can also throttle single statements, as DynamoDB does: those are held
+back and answered with a ProvisionedThroughputExceeded error in their place in the response.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 import random
 import threading
 import time
+import zlib
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -24,11 +27,13 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
 
 class FaultProxy:
     def __init__(self, target_url: str, throttle_rate: float = 0.0, error_rate: float = 0.0,
-                 drop_rate: float = 0.0, latency: float = 0.0, seed: int = 0) -> None:
+                 drop_rate: float = 0.0, latency: float = 0.0, seed: int = 0,
+                 statement_throttle_rate: float = 0.0) -> None:
         target = urlparse(target_url)
         self.target_host, self.target_port = target.hostname or "127.0.0.1", target.port or 80
         self.rates = {"throttle": throttle_rate, "error": error_rate, "drop": drop_rate}
         self.latency = latency
+        self.statement_throttle_rate = statement_throttle_rate
         self.random = random.Random(seed)
         self.stats: Counter[str] = Counter()
         self.lock = threading.Lock()
@@ -60,6 +65,12 @@ class FaultProxy:
                 roll -= rate
             self.stats["forwarded"] += 1
             return "forward"
+
+    def _throttled_statements(self, count: int) -> set[int]:
+        with self.lock:
+            chosen = {i for i in range(count) if self.random.random() < self.statement_throttle_rate}
+            self.stats["statement-throttle"] += len(chosen)
+            return chosen
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
@@ -114,8 +125,33 @@ class FaultProxy:
                 elif fault == "drop-after":
                     self._forward(body)
                     self._drop()
+                elif self.headers.get("X-Amz-Target", "").endswith(".BatchExecuteStatement"):
+                    self._reply(*self._forward_statements(body))
                 else:
                     self._reply(*self._forward(body))
+
+            def _forward_statements(self, body: bytes) -> tuple[int, bytes, dict[str, str]]:
+                request = json.loads(body)
+                statements = request["Statements"]
+                throttled = proxy._throttled_statements(len(statements))
+                if not throttled:
+                    return self._forward(body)
+                kept = [s for i, s in enumerate(statements) if i not in throttled]
+                status, data, headers = 200, b'{"Responses": []}', {"Content-Type": "application/x-amz-json-1.0"}
+                if kept:
+                    status, data, headers = self._forward(json.dumps({**request, "Statements": kept}).encode())
+                    if status != 200:
+                        return status, data, headers
+                response = json.loads(data)
+                answers = iter(response["Responses"])
+                response["Responses"] = [
+                    {"Error": {"Code": "ProvisionedThroughputExceeded",
+                               "Message": "The level of configured provisioned throughput for the table was exceeded."}}
+                    if i in throttled else next(answers) for i in range(len(statements))]
+                data = json.dumps(response).encode()
+                # botocore checks DynamoDB response bodies against this header and retries on a mismatch.
+                headers = {k: v for k, v in headers.items() if k.lower() != "x-amz-crc32"}
+                return status, data, {**headers, "x-amz-crc32": str(zlib.crc32(data))}
 
         return Handler
 
@@ -130,8 +166,10 @@ def main() -> None:
     parser.add_argument("--throttle-rate", type=float, default=0.0)
     parser.add_argument("--error-rate", type=float, default=0.0)
     parser.add_argument("--drop-rate", type=float, default=0.0)
+    parser.add_argument("--statement-throttle-rate", type=float, default=0.0)
     args = parser.parse_args()
-    with FaultProxy(args.target, args.throttle_rate, args.error_rate, args.drop_rate, args.latency_ms / 1000) as proxy:
+    with FaultProxy(args.target, args.throttle_rate, args.error_rate, args.drop_rate, args.latency_ms / 1000,
+                    statement_throttle_rate=args.statement_throttle_rate) as proxy:
         print(proxy.url, flush=True)
         threading.Event().wait()
 

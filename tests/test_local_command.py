@@ -36,6 +36,14 @@ def test_up_status_down_manage_exactly_the_recorded_process(engine: str, tmp_pat
     assert status.stdout.splitlines()[0] == f"{engine} endpoint at {endpoint['url']} (pid {endpoint['pid']})"
     assert status.stdout.splitlines()[-1] == "22 tables, 20 indexes, 0 items"
 
+    assert tables(tmp_path, "seed", "--stack", "dev", "--local").returncode == 0
+    migrate = tables(tmp_path, "migrate", "up", "--stack", "dev", "--local", "--json")
+    assert migrate.returncode == 0, migrate.stderr
+    [run] = json.loads(migrate.stdout)
+    # moto ignores conditions in PartiQL UPDATEs, so on moto the engine writes with UpdateItem.
+    assert (run["outcome"], run["writeApi"]) == ("succeeded", "update-item" if engine == "moto" else "batch-statement")
+    assert run["counts"]["failed"] == 0 and run["counts"]["updated"] > 0
+
     down = tables(tmp_path, "local", "down")
     assert down.stdout == f"stopped {engine} at {endpoint['url']}\n"
     assert not Path(f"/proc/{endpoint['pid']}").exists() or \

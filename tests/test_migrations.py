@@ -22,11 +22,12 @@ from scripts.cli import main
 from scripts.create_tables import create_tables
 from scripts.creators import GUARD_PREFIX
 from scripts.fault_proxy import FaultProxy
-from scripts.local_endpoint import LOCAL_CREDENTIALS, Endpoint
+from scripts.local_endpoint import LOCAL_CREDENTIALS, Endpoint, local_client
 from scripts.migrate.backfill import BackfillOptions
 from scripts.migrate.history import History
 from scripts.migrate.registry import MIGRATIONS_DIR, discover
 from scripts.migrate.runner import RunOptions, up
+from scripts.migrate.writes import WRITE_APIS
 from scripts.mock_stack import PROJECT_DIR
 from scripts.schema_files import declared_schema
 from tests.conftest import client_for, delete_all_tables
@@ -233,33 +234,50 @@ def run_up(endpoint: Endpoint, **backfill: Any) -> list[Any]:
     return up(client, PLANS, History(client, HISTORY), discover(), options)
 
 
-def test_a_change_made_between_read_and_write_is_never_overwritten(moto: Endpoint, moto_client: Any) -> None:
-    fresh_dev_tables(moto_client)
-    load_products(moto, 20)
-    writer = client_for(moto)
-    client = client_for(moto)
+def written_keys(params: dict[str, Any]) -> set[str]:
+    """The product ids an UpdateItem or BatchExecuteStatement request is about to write."""
+    if params.get("TableName") == PRODUCTS:
+        return {params["Key"]["id"]["S"]}
+    return {p["S"] for s in params.get("Statements", []) for p in s["Parameters"]
+            if p.get("S", "").startswith("product-")}
+
+
+@pytest.mark.dynamodb_local
+@pytest.mark.parametrize("write_api", WRITE_APIS)
+def test_a_change_made_between_read_and_write_is_never_overwritten(ddb: tuple[Endpoint, Any],
+                                                                   write_api: str) -> None:
+    endpoint, endpoint_client = ddb
+    load_products(endpoint, 20)
+    writer = client_for(endpoint)
+    client = client_for(endpoint)
     interfered: list[str] = []
 
     def interfere(params: dict[str, Any], **_: Any) -> None:
-        # Just before the engine writes product-000007, someone else edits it.
-        key = params.get("Key", {}).get("id", {}).get("S")
-        if key == "product-000007" and not interfered and params.get("TableName") == PRODUCTS:
-            interfered.append(key)
-            writer.update_item(TableName=PRODUCTS, Key={"id": {"S": key}},
-                               UpdateExpression="SET #s = :rejected, title = :t, updatedAt = :u",
-                               ExpressionAttributeNames={"#s": "status"},
-                               ExpressionAttributeValues={":rejected": {"S": "rejected"}, ":t": {"S": "Edited"},
-                                                          ":u": {"S": "2026-11-23T00:00:00Z"}})
+        # Just before the engine writes either, someone edits product-000007 and deletes product-000011.
+        if interfered or not {"product-000007", "product-000011"} & written_keys(params):
+            return
+        interfered.append("both")
+        writer.update_item(TableName=PRODUCTS, Key={"id": {"S": "product-000007"}},
+                           UpdateExpression="SET #s = :rejected, title = :t, updatedAt = :u",
+                           ExpressionAttributeNames={"#s": "status"},
+                           ExpressionAttributeValues={":rejected": {"S": "rejected"}, ":t": {"S": "Edited"},
+                                                      ":u": {"S": "2026-11-23T00:00:00Z"}})
+        writer.delete_item(TableName=PRODUCTS, Key={"id": {"S": "product-000011"}})
 
-    client.meta.events.register("before-parameter-build.dynamodb.UpdateItem", interfere)
-    options = RunOptions(backfill=BackfillOptions(total_segments=2, workers=2), log=lambda message: None)
+    operation = "UpdateItem" if write_api == "update-item" else "BatchExecuteStatement"
+    client.meta.events.register(f"before-parameter-build.dynamodb.{operation}", interfere)
+    options = RunOptions(backfill=BackfillOptions(total_segments=1, workers=1, write_api=write_api),
+                         log=lambda message: None)
     [result] = up(client, PLANS, History(client, HISTORY), discover(), options)
-    assert interfered == ["product-000007"]
+    assert interfered == ["both"]
     assert result.outcome == "succeeded"
-    assert sum(b.conflicts for b in result.backfills) == 1
-    edited = products(moto_client)["product-000007"]
+    assert sum(b.conflicts for b in result.backfills) == 2
+    assert result.counts == {"scanned": 20, "updated": 19, "skipped": 1, "failed": 0}
+    found = products(endpoint_client)
+    assert "product-000011" not in found  # the deletion stands: no half-item written back to life
+    edited = found["product-000007"]
     assert (edited["status"], edited["title"]) == ({"S": "rejected"}, {"S": "Edited"})  # the writer's change stands
-    assert "creatorId" in edited  # and the product is still migrated, on the re-read version
+    assert edited["creatorId"] == found["product-000001"]["creatorId"]  # migrated, on the version read again
 
 
 @pytest.mark.dynamodb_local
@@ -331,21 +349,47 @@ def test_throttling_500s_and_dropped_connections_give_the_same_result_as_a_clean
         ddb: tuple[Endpoint, Any]) -> None:
     moto, moto_client = ddb
     load_products(moto, 1000)
-    with FaultProxy(moto.url, throttle_rate=0.03, error_rate=0.03, drop_rate=0.03, seed=7) as proxy:
+    with FaultProxy(moto.url, throttle_rate=0.03, error_rate=0.03, drop_rate=0.03, statement_throttle_rate=0.05,
+                    seed=7) as proxy:
         env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1"}
         result = subprocess.run([TABLES, "migrate", "up", "--stack", "dev", "--endpoint-url", proxy.url,
                                  "--retry-mode", "standard", "--max-attempts", "15", "--json"],
                                 capture_output=True, text=True, env=env, check=False, timeout=600)
         stats = dict(proxy.stats)
     assert result.returncode == 0, result.stderr
-    assert min(stats.get(f, 0) for f in ("throttle", "error", "drop-before", "drop-after")) > 0, stats
+    faults = ("throttle", "error", "drop-before", "drop-after", "statement-throttle")
+    assert min(stats.get(f, 0) for f in faults) > 0, stats
     [run] = json.loads(result.stdout)
     assert run["outcome"] == "succeeded"
+    assert run["throttledStatements"] == stats["statement-throttle"]  # each one sent again
     assert run["counts"]["failed"] == 0
     # A dropped response to an applied write is retried; the retry finds it done and skips it.
     assert run["counts"]["updated"] + run["counts"]["skipped"] == 1000
     assert_fully_migrated(moto_client, 1000)
     assert len(default_creators(moto_client)) == 1
+
+
+@pytest.mark.dynamodb_local
+def test_statements_throttled_past_their_retries_fail_the_run_and_the_next_run_retries_them(
+        ddb: tuple[Endpoint, Any]) -> None:
+    endpoint, endpoint_client = ddb
+    load_products(endpoint, 100)
+    with FaultProxy(endpoint.url, statement_throttle_rate=1.0) as proxy:
+        client = local_client(proxy.url)
+        options = RunOptions(backfill=BackfillOptions(total_segments=2, workers=2, statement_retries=2),
+                             log=lambda message: None)
+        [result] = up(client, PLANS, History(client, HISTORY), discover(), options)
+    assert result.outcome == "failed"
+    assert result.error == "100 items failed; run up again to retry them"
+    assert result.counts == {"scanned": 100, "updated": 0, "skipped": 0, "failed": 100}
+    assert sum(b.throttled_statements for b in result.backfills) == 300  # sent 3 times each
+    assert count_migrated(endpoint_client) == 0
+    assert history_record(endpoint_client)["status"]["S"] == "failed"
+
+    [again] = run_up(endpoint)
+    assert again.outcome == "succeeded"
+    assert again.counts == {"scanned": 100, "updated": 100, "skipped": 0, "failed": 0}
+    assert_fully_migrated(endpoint_client, 100)
 
 
 # --- validate, status, seed ---------------------------------------------------------------------------
@@ -355,7 +399,7 @@ def test_validate_catches_an_edited_migration(moto: Endpoint, moto_client: Any, 
     load_products(moto, 10)
     migrations = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS_DIR, migrations)
-    assert cli(moto, "migrate", "up", "--migrations", str(migrations))[0] == 0
+    assert cli(moto, "migrate", "up", "--migrations", str(migrations), "--write-api", "update-item")[0] == 0
     assert cli(moto, "migrate", "validate", "--migrations", str(migrations)) == (
         0, "1 applied migrations match their source\n", "")
     with (migrations / "0001_multi_creator.py").open("a") as source:

@@ -23,11 +23,12 @@ def add_local_flag(parser: argparse.ArgumentParser) -> None:
 
 def connection(args: argparse.Namespace, **overrides: Any) -> Connection:
     endpoint_url, region = args.endpoint_url, args.region
+    args.local_engine = None
     if getattr(args, "local", False):
         endpoint = local_endpoint.recorded()
         if endpoint is None or not local_endpoint.is_alive(endpoint):
             raise ToolError("NoLocalEndpoint", "no local endpoint is running; start one with tables local up")
-        endpoint_url = endpoint.url
+        endpoint_url, args.local_engine = endpoint.url, endpoint.engine
         region = region or local_endpoint.LOCAL_CREDENTIALS["region_name"]
         # Local engines accept any credentials; boto3 needs some. Real ones set by the user still win.
         os.environ.setdefault("AWS_ACCESS_KEY_ID", local_endpoint.LOCAL_CREDENTIALS["aws_access_key_id"])

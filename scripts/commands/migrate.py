@@ -21,6 +21,7 @@ from scripts.migrate.backfill import BackfillOptions
 from scripts.migrate.history import COUNTERS, History
 from scripts.migrate.registry import MIGRATIONS_DIR, discover
 from scripts.migrate.runner import RunOptions, RunResult, history_table, pending, states, up
+from scripts.migrate.writes import WRITE_APIS
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -38,6 +39,10 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--total-segments", type=int, default=16, help="parallel scan segments (default 16)")
     parser.add_argument("--workers", type=int, default=16, help="segments worked on at once (default 16)")
     parser.add_argument("--page-size", type=int, default=250, help="items per page, so per checkpoint")
+    parser.add_argument("--write-api", choices=WRITE_APIS,
+                        help="batch-statement: 25 conditional PartiQL UPDATEs per request (the default); "
+                             "update-item: one UpdateItem each (the default on a local moto endpoint, which "
+                             "ignores PartiQL conditions)")
     parser.add_argument("--lock-lease", type=float, default=60, help="seconds a lock or segment lease lasts")
     parser.add_argument("--retry-mode", choices=["standard", "adaptive"], default="adaptive",
                         help="botocore retry mode (adaptive also rate-limits the client when throttled)")
@@ -145,10 +150,18 @@ def _progress_display(args: argparse.Namespace) -> Iterator[Any]:
         yield factory
 
 
+def _write_api(args: argparse.Namespace) -> str:
+    if args.write_api:
+        return str(args.write_api)
+    # moto 5 applies a PartiQL UPDATE whatever its WHERE condition says; UpdateItem conditions it honours.
+    return "update-item" if args.local_engine == "moto" else "batch-statement"
+
+
 def _up(args: argparse.Namespace, plans: list[TablePlan], client: Any, history: History, migrations: Any) -> int:
     options = RunOptions(
         backfill=BackfillOptions(total_segments=args.total_segments, segments=args.segments, workers=args.workers,
-                                 page_size=args.page_size, lease_seconds=args.lock_lease, dry_run=args.dry_run),
+                                 page_size=args.page_size, lease_seconds=args.lock_lease, dry_run=args.dry_run,
+                                 write_api=_write_api(args)),
         to=args.to, lock_lease_seconds=args.lock_lease,
         log=(lambda message: None) if args.json else print)
     if not pending(migrations, history.records(), args.to):
@@ -160,16 +173,17 @@ def _up(args: argparse.Namespace, plans: list[TablePlan], client: Any, history: 
         results = up(client, plans, history, migrations, options)
     elapsed = time.monotonic() - started
     if args.json:
-        print_json([_as_json(r) for r in results])
+        print_json([_as_json(r, options.backfill.write_api) for r in results])
     else:
         for result in results:
             print(_summary(result, elapsed))
     return 1 if any(r.outcome == "failed" for r in results) else 0
 
 
-def _as_json(result: RunResult) -> dict[str, Any]:
-    return {"id": result.migration_id, "outcome": result.outcome, "counts": result.counts,
+def _as_json(result: RunResult, write_api: str) -> dict[str, Any]:
+    return {"id": result.migration_id, "outcome": result.outcome, "counts": result.counts, "writeApi": write_api,
             "conflicts": sum(b.conflicts for b in result.backfills),
+            "throttledStatements": sum(b.throttled_statements for b in result.backfills),
             "consumedCapacity": result.consumed_capacity, "error": result.error,
             "candidates": sum(b.candidates for b in result.backfills),
             "sample": [s for b in result.backfills for s in b.sample]}

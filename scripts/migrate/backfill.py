@@ -1,42 +1,36 @@
-"""The backfill engine: a parallel scan with conditional updates and per-segment checkpoints.
+"""The backfill engine: a parallel scan with conditional writes and per-segment checkpoints.
 
-- Parallel scan (Segment/TotalSegments), projecting only the attributes the migration reads.
-- Every update is conditional: the migration's own condition (e.g. attribute_not_exists(creatorId))
-  AND every attribute it read still holds the value it read. A concurrent writer's change is never
-  overwritten: on a conflict the item is re-read and the update decided again on what is there now.
-  A re-run writes nothing, because items already migrated fail the condition or the filter.
+- Parallel scan (Segment/TotalSegments), projecting only the key and the attributes the migration reads.
+- Each item's Update is decided from what was read, and written only while that still holds
+  (scripts/migrate/writes.py). A concurrent writer's change is never overwritten: on a conflict the
+  engine takes the item as it is now (returned by the failed write) and decides again. A re-run
+  writes nothing, because items already migrated fail the scan filter or the decision.
+- Writes go 25 to a BatchExecuteStatement request by default. Throttled statements inside a request
+  are sent again with capped exponential backoff and full jitter; whole requests (throttling, 5xx,
+  dropped connections) are retried by botocore's retry mode.
 - After each page, the segment's LastEvaluatedKey and counts are saved in the history table under
   the worker's lease. A killed run resumes each segment from its last checkpoint; the items of the
-  page it was in are scanned again, and the conditions make that harmless.
-- Throttling, 5xx and dropped connections are retried by botocore's retry mode, with jitter.
+  page it was in are scanned again, and the conditions make that harmless. A segment in which items
+  failed is not marked done: the next run scans it again and retries them.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from scripts.migrate.history import COUNTERS, History, from_item, is_conditional_failure, to_item
+from scripts.migrate.history import COUNTERS, History, from_item, to_item
+from scripts.migrate.writes import Target, Update, Write, writer_for
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # scanned, updated since the last call
-
-
-@dataclass(frozen=True)
-class Update:
-    """One item's update: an UpdateExpression with Python values, and the migration's own condition."""
-
-    expression: str
-    values: dict[str, Any]
-    names: dict[str, str] = field(default_factory=dict)
-    condition: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,7 +40,7 @@ class Backfill:
     name: str  # names the checkpoints; stable for the life of the migration
     table: str
     key: tuple[str, ...]
-    reads: tuple[str, ...]  # attributes the update depends on: projected, and guarded against change
+    reads: tuple[str, ...]  # top-level attributes the update depends on: projected, and its premise
     update: Callable[[dict[str, Any]], Update | None]  # None: this item needs nothing
     scan_filter: str | None = None  # narrows what the scan returns (it still reads every item)
 
@@ -60,7 +54,9 @@ class BackfillOptions:
     lease_seconds: float = 60.0
     dry_run: bool = False
     sample_size: int = 5
-    conflict_retries: int = 5
+    write_api: str = "batch-statement"  # or update-item (see scripts/migrate/writes.py)
+    conflict_retries: int = 5  # an item that keeps changing under us is left for the next run
+    statement_retries: int = 10  # a statement throttled this often counts as failed
 
 
 @dataclass
@@ -68,22 +64,17 @@ class BackfillResult:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
     consumed_capacity: float = 0.0
     candidates: int = 0  # dry run: items the update would change
-    conflicts: int = 0  # items changed by someone else between read and write, then re-read
+    conflicts: int = 0  # items changed by someone else between read and write, then decided again
+    throttled_statements: int = 0  # statements throttled inside a batch request
     sample: list[dict[str, Any]] = field(default_factory=list)
     segments_run: list[int] = field(default_factory=list)
     segments_busy: list[int] = field(default_factory=list)
     complete: bool = False
 
 
-class _Names:
-    """Expression placeholders for attribute names (any name may be a DynamoDB reserved word)."""
-
-    def __init__(self, attributes: Sequence[str]) -> None:
-        self.placeholders = {name: f"#r{i}" for i, name in enumerate(attributes)}
-
-    @property
-    def mapping(self) -> dict[str, str]:
-        return {placeholder: name for name, placeholder in self.placeholders.items()}
+def backoff(attempt: int, base: float = 0.05, cap: float = 5.0) -> float:
+    """Capped exponential backoff with full jitter, the schedule botocore's standard mode uses."""
+    return random.uniform(0, min(cap, base * 2 ** attempt))
 
 
 class BackfillRun:
@@ -97,69 +88,102 @@ class BackfillRun:
         self.progress = progress or (lambda scanned, updated: None)
         self.result = BackfillResult()
         self.lock = threading.Lock()
-        attributes = list(dict.fromkeys((*spec.key, *spec.reads)))
-        self.names = _Names(attributes)
-        self.projection = ", ".join(self.names.placeholders[a] for a in attributes)
-        self.guarded = [a for a in attributes if a not in spec.key]
+        self.attributes = tuple(dict.fromkeys((*spec.key, *spec.reads)))
+        self.names = {f"#r{i}": name for i, name in enumerate(self.attributes)}
+        self.projection = ", ".join(self.names)
+        self.target = Target(spec.table, spec.key, tuple(a for a in self.attributes if a not in spec.key))
+        self.writer = writer_for(options.write_api, client)
 
-    # --- one item ---------------------------------------------------------------------------------
+    # --- deciding -------------------------------------------------------------------------------
 
-    def _key(self, item: dict[str, Any]) -> dict[str, Any]:
-        return to_item({name: item[name] for name in self.spec.key})
+    def _decide(self, item: dict[str, Any]) -> Update | None:
+        update = self.spec.update(item)
+        if update is None or not (update.set or update.remove):
+            return None
+        self.target.check(update)
+        return update
 
-    def _guard(self, item: dict[str, Any]) -> tuple[str, dict[str, str], dict[str, Any]]:
-        """'Every attribute read is unchanged': the clause, and the names and values it uses."""
-        clauses, names, values = [], {}, {}
-        for i, attribute in enumerate(self.guarded):
-            placeholder = self.names.placeholders[attribute]
-            names[placeholder] = attribute
-            if attribute in item:
-                clauses.append(f"{placeholder} = :guard{i}")
-                values[f":guard{i}"] = item[attribute]
-            else:
-                clauses.append(f"attribute_not_exists({placeholder})")
-        return " AND ".join(clauses), names, values
+    def _as_read(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """An item returned whole by a failed write, cut down to what the scan would have projected."""
+        return from_item({name: value for name, value in raw.items() if name in self.attributes})
 
-    def _apply(self, item: dict[str, Any]) -> tuple[str, float]:
-        """Update one item; returns its outcome (updated, skipped, failed) and the capacity used."""
+    def _current(self, item: dict[str, Any]) -> dict[str, Any] | None:
+        """The item as it is now (None if deleted), for an endpoint that did not return it."""
+        found = self.client.get_item(TableName=self.spec.table, ConsistentRead=True,
+                                     Key=to_item({name: item[name] for name in self.spec.key}),
+                                     ProjectionExpression=self.projection, ExpressionAttributeNames=self.names)
+        return from_item(found["Item"]) if "Item" in found else None
+
+    # --- writing one page -----------------------------------------------------------------------
+
+    def _write_page(self, items: list[dict[str, Any]], counts: dict[str, int]) -> float:
+        """Write every item's update; adds each item's outcome to counts; returns the capacity used."""
         capacity = 0.0
-        for _ in range(self.options.conflict_retries + 1):
-            update = self.spec.update(item)
+        writes = []
+        for item in items:
+            update = self._decide(item)
             if update is None:
-                return "skipped", capacity
-            guard, guard_names, guard_values = self._guard(item)
-            condition = " AND ".join(f"({c})" for c in (update.condition, guard) if c)
-            try:
-                response = self.client.update_item(
-                    TableName=self.spec.table, Key=self._key(item), UpdateExpression=update.expression,
-                    ConditionExpression=condition,
-                    ExpressionAttributeNames={**guard_names, **update.names},
-                    ExpressionAttributeValues=to_item({**update.values, **guard_values}),
-                    ReturnConsumedCapacity="TOTAL")
-                return "updated", capacity + (response.get("ConsumedCapacity") or {}).get("CapacityUnits", 0.0)
-            except ClientError as error:
-                if not is_conditional_failure(error):
-                    logger.warning("update of %s in %s failed: %s", item, self.spec.table, error)
-                    return "failed", capacity
-            # Someone changed the item since it was read: decide again on what is there now.
-            with self.lock:
-                self.result.conflicts += 1
-            fresh = self.client.get_item(TableName=self.spec.table, Key=self._key(item), ConsistentRead=True,
-                                         ProjectionExpression=self.projection,
-                                         ExpressionAttributeNames=self.names.mapping,
-                                         ReturnConsumedCapacity="TOTAL")
-            capacity += (fresh.get("ConsumedCapacity") or {}).get("CapacityUnits", 0.0)
-            if "Item" not in fresh:
-                return "skipped", capacity  # deleted meanwhile
-            item = from_item(fresh["Item"])
-        logger.warning("item %s in %s kept changing; left for the next run", item, self.spec.table)
-        return "failed", capacity
+                counts["skipped"] += 1
+            else:
+                writes.append(Write(item, update))
+        throttled_rounds = 0
+        while writes:
+            again: list[Write] = []
+            throttled = False
+            for start in range(0, len(writes), self.writer.batch_size):
+                batch = writes[start:start + self.writer.batch_size]
+                replies, used = self.writer.write(self.target, batch)
+                capacity += used
+                for write, reply in zip(batch, replies, strict=True):
+                    if reply.outcome == "updated":
+                        counts["updated"] += 1
+                    elif reply.outcome == "failed":
+                        logger.warning("update of %s in %s failed: %s", write.item, self.spec.table, reply.message)
+                        counts["failed"] += 1
+                    elif reply.outcome == "retry":
+                        throttled = True
+                        self._retry_throttled(write, again, counts)
+                    else:
+                        self._retry_changed(write, reply.current, again, counts)
+            if throttled:
+                time.sleep(backoff(throttled_rounds))
+                throttled_rounds += 1
+            writes = again
+        return capacity
 
-    # --- one segment ------------------------------------------------------------------------------
+    def _retry_throttled(self, write: Write, again: list[Write], counts: dict[str, int]) -> None:
+        with self.lock:
+            self.result.throttled_statements += 1
+        if write.retries >= self.options.statement_retries:
+            logger.warning("update of %s in %s was throttled %d times; left for the next run",
+                           write.item, self.spec.table, write.retries + 1)
+            counts["failed"] += 1
+            return
+        write.retries += 1
+        again.append(write)
+
+    def _retry_changed(self, write: Write, raw_current: dict[str, Any] | None, again: list[Write],
+                       counts: dict[str, int]) -> None:
+        """Someone changed (or deleted) the item since it was read: decide again on what is there now."""
+        with self.lock:
+            self.result.conflicts += 1
+        current = self._as_read(raw_current) if raw_current is not None else self._current(write.item)
+        update = self._decide(current) if current is not None else None
+        if update is None:
+            counts["skipped"] += 1  # deleted, or no longer needs the change
+        elif write.conflicts >= self.options.conflict_retries:
+            logger.warning("item %s in %s kept changing; left for the next run", current, self.spec.table)
+            counts["failed"] += 1
+        else:
+            assert current is not None
+            again.append(Write(current, update, conflicts=write.conflicts + 1, retries=write.retries))
+
+    # --- one segment ----------------------------------------------------------------------------
 
     def _segment(self, segment: int) -> None:
         if self.options.dry_run:
-            checkpoint: dict[str, Any] | None = {"lastKey": None, "counts": dict.fromkeys(COUNTERS, 0)}
+            checkpoint: dict[str, Any] | None = {"lastKey": None, "counts": dict.fromkeys(COUNTERS, 0),
+                                                 "failedBeforePass": 0}
         else:
             checkpoint = self.history.claim_segment(self.migration_id, self.spec.name, segment,
                                                     self.options.lease_seconds)
@@ -170,7 +194,7 @@ class BackfillRun:
         counts = dict(checkpoint["counts"])
         params: dict[str, Any] = {
             "TableName": self.spec.table, "Segment": segment, "TotalSegments": self.options.total_segments,
-            "ProjectionExpression": self.projection, "ExpressionAttributeNames": self.names.mapping,
+            "ProjectionExpression": self.projection, "ExpressionAttributeNames": self.names,
             "ReturnConsumedCapacity": "TOTAL", "PaginationConfig": {"PageSize": self.options.page_size},
         }
         if self.spec.scan_filter:
@@ -181,17 +205,14 @@ class BackfillRun:
             capacity = (page.get("ConsumedCapacity") or {}).get("CapacityUnits", 0.0)
             counts["scanned"] += page.get("ScannedCount", 0)
             updated_before = counts["updated"]
-            for raw in page.get("Items", []):
-                item = from_item(raw)
-                if self.options.dry_run:
+            items = [from_item(raw) for raw in page.get("Items", [])]
+            if self.options.dry_run:
+                for item in items:
                     self._observe(item)
-                    continue
-                outcome, used = self._apply(item)
-                counts[outcome] += 1
-                capacity += used
-            if not self.options.dry_run:
+            else:
+                capacity += self._write_page(items, counts)
                 self.history.checkpoint(self.migration_id, self.spec.name, segment, page.get("LastEvaluatedKey"),
-                                        counts, self.options.lease_seconds)
+                                        counts, self.options.lease_seconds, checkpoint["failedBeforePass"])
             with self.lock:
                 self.result.consumed_capacity += capacity
             self.progress(page.get("ScannedCount", 0), counts["updated"] - updated_before)
@@ -201,16 +222,15 @@ class BackfillRun:
                 self.result.counts[name] += counts[name] - checkpoint["counts"][name]
 
     def _observe(self, item: dict[str, Any]) -> None:
-        update = self.spec.update(item)
+        update = self._decide(item)
         if update is None:
             return
         with self.lock:
             self.result.candidates += 1
             if len(self.result.sample) < self.options.sample_size:
-                self.result.sample.append({"key": {k: item[k] for k in self.spec.key},
-                                           "update": update.expression, "values": update.values})
+                self.result.sample.append({"key": {k: item[k] for k in self.spec.key}, "update": update.describe()})
 
-    # --- all segments -----------------------------------------------------------------------------
+    # --- all segments ---------------------------------------------------------------------------
 
     def run(self) -> BackfillResult:
         segments = list(self.options.segments if self.options.segments is not None

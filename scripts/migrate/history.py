@@ -147,16 +147,25 @@ class History:
             raise
         values = from_item(response["Attributes"])
         return {"lastKey": json.loads(values["lastKey"]) if values.get("lastKey") else None,
-                "counts": {name: int(values.get(name, 0)) for name in COUNTERS}}
+                "counts": {name: int(values.get(name, 0)) for name in COUNTERS},
+                "failedBeforePass": int(values.get("failedBeforePass", 0))}
 
     def checkpoint(self, migration_id: str, backfill: str, segment: int, last_key: dict[str, Any] | None,
-                   counts: dict[str, int], lease_seconds: float) -> None:
-        """Save progress after a page; fails if the lease was lost (another worker took over)."""
-        done = last_key is None
-        values: dict[str, Any] = {":me": self.me, ":expires": epoch(lease_seconds), ":done": done,
+                   counts: dict[str, int], lease_seconds: float, failed_before_pass: int = 0) -> None:
+        """Save progress after a page; fails if the lease was lost (another worker took over).
+
+        last_key None ends a pass over the segment. It is done unless items failed during the pass
+        (counts["failed"] grew past failed_before_pass): then the next run scans it again from the
+        start and retries them; the items already written fail the scan filter or their premise.
+        """
+        done = last_key is None and counts["failed"] == failed_before_pass
+        # The end of a pass gives up the lease, so the next run can take the segment at once.
+        values: dict[str, Any] = {":me": self.me, ":expires": epoch(lease_seconds if last_key else 0), ":done": done,
+                                  ":failedBeforePass": counts["failed"] if last_key is None else failed_before_pass,
                                   **{f":{name}": counts[name] for name in COUNTERS}}
-        expression = "SET leaseExpiresAt = :expires, done = :done, " + ", ".join(f"{n} = :{n}" for n in COUNTERS)
-        if done:
+        expression = ("SET leaseExpiresAt = :expires, done = :done, failedBeforePass = :failedBeforePass, "
+                      + ", ".join(f"{n} = :{n}" for n in COUNTERS))
+        if last_key is None:
             expression += " REMOVE lastKey"
         else:
             expression += ", lastKey = :lastKey"
