@@ -38,7 +38,7 @@ from scripts.migrate.backfill import BackfillOptions
 from scripts.migrate.history import History
 from scripts.migrate.registry import discover
 from scripts.migrate.runner import RunOptions, up
-from scripts.mock_stack import PROJECT_DIR
+from scripts.paths import PROJECT_DIR
 from scripts.schema_files import declared_schema
 
 PLANS = plan_from_stack_file(PROJECT_DIR, "dev")

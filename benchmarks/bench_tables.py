@@ -24,7 +24,7 @@ from components.plan import plan_from_stack_file
 from scripts import local_endpoint
 from scripts.create_tables import create_one, create_tables
 from scripts.drift import detect_drift, table_drift
-from scripts.mock_stack import PROJECT_DIR
+from scripts.paths import PROJECT_DIR
 from scripts.schema_files import TableSchema, declared_schema
 
 

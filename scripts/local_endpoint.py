@@ -27,8 +27,8 @@ import boto3
 from botocore.config import Config
 
 from scripts.errors import ToolError
+from scripts.paths import PROJECT_DIR
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 STATE_DIR_ENV = "TABLES_STATE_DIR"
 DEFAULT_PORT = 8000
 HOST = "127.0.0.1"

@@ -21,8 +21,8 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from components.stack_config import load_stack_file
+from scripts.paths import PROJECT_DIR
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 FAKE_ACCOUNT = "123456789012"
 TABLE_TYPE = "aws:dynamodb/table:Table"
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from policies.pack import PACK_NAME, load_environment_config, pack_version
 from scripts.errors import ToolError
-from scripts.mock_stack import PROJECT_DIR, DeclaredStack, run_program
+from scripts.mock_stack import DeclaredStack, run_program
+from scripts.paths import PROJECT_DIR
 from scripts.policy_client import PolicyPackError, Violation, running_pack
 
 

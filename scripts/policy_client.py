@@ -22,7 +22,8 @@ import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from scripts.mock_stack import PROJECT_DIR, DeclaredResource
+from scripts.mock_stack import DeclaredResource
+from scripts.paths import PROJECT_DIR
 
 PACK_DIR = PROJECT_DIR / "policies"
 STARTUP_TIMEOUT_SECONDS = 60

@@ -10,7 +10,8 @@ import pytest
 
 from scripts.cli import main
 from scripts.local_endpoint import Endpoint, free_port
-from scripts.mock_stack import PROJECT_DIR, shipped_stacks
+from scripts.mock_stack import shipped_stacks
+from scripts.paths import PROJECT_DIR
 
 
 def error_of(capsys: pytest.CaptureFixture[str], *args: str) -> str:

@@ -14,7 +14,7 @@ from components.plan import plan_from_stack_file
 from scripts.cli import main
 from scripts.create_tables import create_tables
 from scripts.local_endpoint import Endpoint
-from scripts.mock_stack import PROJECT_DIR
+from scripts.paths import PROJECT_DIR
 from scripts.schema_files import comparable, declared_schema, read_schema
 
 DEV_TABLES = [p.name for p in plan_from_stack_file(PROJECT_DIR, "dev")]

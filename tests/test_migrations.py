@@ -25,10 +25,10 @@ from scripts.fault_proxy import FaultProxy
 from scripts.local_endpoint import LOCAL_CREDENTIALS, Endpoint, local_client
 from scripts.migrate.backfill import BackfillOptions
 from scripts.migrate.history import History
-from scripts.migrate.registry import MIGRATIONS_DIR, discover
+from scripts.migrate.registry import discover
 from scripts.migrate.runner import RunOptions, up
 from scripts.migrate.writes import WRITE_APIS
-from scripts.mock_stack import PROJECT_DIR
+from scripts.paths import MIGRATIONS_DIR, PROJECT_DIR
 from scripts.schema_files import declared_schema
 from tests.conftest import client_for, delete_all_tables
 

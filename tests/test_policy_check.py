@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from scripts.cli import main
-from scripts.mock_stack import PROJECT_DIR, shipped_stacks
+from scripts.mock_stack import shipped_stacks
+from scripts.paths import PROJECT_DIR
 
 
 @pytest.mark.parametrize("stack", shipped_stacks())

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from scripts.mock_stack import PROJECT_DIR, TABLE_TYPE, DeclaredStack, run_program, shipped_stacks
+from scripts.mock_stack import TABLE_TYPE, DeclaredStack, run_program, shipped_stacks
+from scripts.paths import PROJECT_DIR
 
 
 @dataclass(frozen=True)

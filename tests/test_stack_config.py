@@ -13,7 +13,8 @@ import yaml
 
 from components.stack_config import load_stack_file
 from components.table_spec import ModelError
-from scripts.mock_stack import PROJECT_DIR, run_program
+from scripts.mock_stack import run_program
+from scripts.paths import PROJECT_DIR
 
 SHARED_SCHEMA = PROJECT_DIR.parent / "shared" / "schemas" / "pulumi-project.schema.json"
 Mutation = Callable[[dict[str, str]], None]

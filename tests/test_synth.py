@@ -11,7 +11,8 @@ import pytest
 from components.plan import plan_from_stack_file
 from scripts.cli import main
 from scripts.commands.synth import DOCS_FILE, DOCS_STACK
-from scripts.mock_stack import PROJECT_DIR, run_program, shipped_stacks
+from scripts.mock_stack import run_program, shipped_stacks
+from scripts.paths import PROJECT_DIR
 from scripts.schema_docs import render
 from scripts.schema_files import TableSchema, comparable, declared_schema, read_schema
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import yaml
 
-from scripts.mock_stack import PROJECT_DIR, shipped_stacks
+from scripts.mock_stack import shipped_stacks
+from scripts.paths import PROJECT_DIR
 
 WORKFLOWS = PROJECT_DIR / ".github" / "workflows"
 CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"

@@ -12,7 +12,7 @@ from components.plan import TablePlan, plan_from_stack_file
 from scripts import local_endpoint
 from scripts.aws import Connection
 from scripts.errors import ToolError
-from scripts.mock_stack import PROJECT_DIR
+from scripts.paths import PROJECT_DIR
 from scripts.schema_files import TableSchema, declared_schema, read_schema_dir
 
 

@@ -19,9 +19,10 @@ from scripts.commands._common import add_local_flag, connection, print_json, sta
 from scripts.errors import ToolError
 from scripts.migrate.backfill import BackfillOptions
 from scripts.migrate.history import COUNTERS, History
-from scripts.migrate.registry import MIGRATIONS_DIR, discover
+from scripts.migrate.registry import discover
 from scripts.migrate.runner import RunOptions, RunResult, history_table, pending, states, up
 from scripts.migrate.writes import WRITE_APIS
+from scripts.paths import MIGRATIONS_DIR
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from scripts.mock_stack import PROJECT_DIR
+from scripts.paths import PROJECT_DIR
 from scripts.policy_check import check_stack, format_report
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from scripts.commands._common import print_json, stack_plans
-from scripts.mock_stack import PROJECT_DIR
+from scripts.paths import PROJECT_DIR
 from scripts.schema_docs import render
 from scripts.schema_files import declared_schema, write_schema
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from scripts.errors import ToolError
+from scripts.paths import MIGRATIONS_DIR
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "migrations"
 FILE_PATTERN = re.compile(r"^(?P<id>\d{4})_[a-z0-9_]+\.py$")
 
 
