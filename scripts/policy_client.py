@@ -68,9 +68,6 @@ class PolicyPackClient:
     def info(self) -> analyzer_pb2.AnalyzerInfo:
         return self.stub.GetAnalyzerInfo(empty_pb2.Empty())
 
-    def plugin_version(self) -> str:
-        return str(self.stub.GetPluginInfo(empty_pb2.Empty()).version)
-
     def configure(self, pack_config: Mapping[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
         """Send Configure as the engine does for `--policy-pack-config`: per policy, the level from the
         file or the policy's default, and its properties over the config schema's defaults.

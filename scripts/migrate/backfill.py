@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from scripts.migrate.history import COUNTERS, History, from_item, to_item
+from scripts.migrate.history import COUNTERS, History, from_item
 from scripts.migrate.writes import Target, Update, Write, writer_for
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ class BackfillResult:
 
 
 def backoff(attempt: int, base: float = 0.05, cap: float = 5.0) -> float:
-    """Capped exponential backoff with full jitter, the schedule botocore's standard mode uses."""
+    """Capped exponential backoff with full jitter: botocore's standard-mode formula, for single statements."""
     return random.uniform(0, min(cap, base * 2 ** attempt))
 
 
@@ -106,13 +106,6 @@ class BackfillRun:
     def _as_read(self, raw: dict[str, Any]) -> dict[str, Any]:
         """An item returned whole by a failed write, cut down to what the scan would have projected."""
         return from_item({name: value for name, value in raw.items() if name in self.attributes})
-
-    def _current(self, item: dict[str, Any]) -> dict[str, Any] | None:
-        """The item as it is now (None if deleted), for an endpoint that did not return it."""
-        found = self.client.get_item(TableName=self.spec.table, ConsistentRead=True,
-                                     Key=to_item({name: item[name] for name in self.spec.key}),
-                                     ProjectionExpression=self.projection, ExpressionAttributeNames=self.names)
-        return from_item(found["Item"]) if "Item" in found else None
 
     # --- writing one page -----------------------------------------------------------------------
 
@@ -164,18 +157,21 @@ class BackfillRun:
 
     def _retry_changed(self, write: Write, raw_current: dict[str, Any] | None, again: list[Write],
                        counts: dict[str, int]) -> None:
-        """Someone changed (or deleted) the item since it was read: decide again on what is there now."""
+        """Someone changed or deleted the item since it was read: decide again on what is there now.
+
+        The failed write returns the item (ReturnValuesOnConditionCheckFailure=ALL_OLD) whenever it
+        still exists, so no item means it was deleted.
+        """
         with self.lock:
             self.result.conflicts += 1
-        current = self._as_read(raw_current) if raw_current is not None else self._current(write.item)
+        current = self._as_read(raw_current) if raw_current is not None else None
         update = self._decide(current) if current is not None else None
-        if update is None:
+        if current is None or update is None:
             counts["skipped"] += 1  # deleted, or no longer needs the change
         elif write.conflicts >= self.options.conflict_retries:
             logger.warning("item %s in %s kept changing; left for the next run", current, self.spec.table)
             counts["failed"] += 1
         else:
-            assert current is not None
             again.append(Write(current, update, conflicts=write.conflicts + 1, retries=write.retries))
 
     # --- one segment ----------------------------------------------------------------------------

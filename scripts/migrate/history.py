@@ -34,8 +34,13 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
+def to_value(value: Any) -> Any:
+    """One Python value as a DynamoDB AttributeValue."""
+    return _serializer.serialize(value)
+
+
 def to_item(values: dict[str, Any]) -> dict[str, Any]:
-    return {key: _serializer.serialize(value) for key, value in values.items()}
+    return {key: to_value(value) for key, value in values.items()}
 
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
@@ -158,14 +163,16 @@ class History:
         (counts["failed"] grew past failed_before_pass): then the next run scans it again from the
         start and retries them; the items already written fail the scan filter or their premise.
         """
-        done = last_key is None and counts["failed"] == failed_before_pass
-        # The end of a pass gives up the lease, so the next run can take the segment at once.
-        values: dict[str, Any] = {":me": self.me, ":expires": epoch(lease_seconds if last_key else 0), ":done": done,
-                                  ":failedBeforePass": counts["failed"] if last_key is None else failed_before_pass,
-                                  **{f":{name}": counts[name] for name in COUNTERS}}
+        pass_ends = last_key is None
+        done = pass_ends and counts["failed"] == failed_before_pass
+        values: dict[str, Any] = {
+            # The end of a pass gives up the lease, so the next run can take the segment at once.
+            ":me": self.me, ":expires": epoch(0 if pass_ends else lease_seconds), ":done": done,
+            ":failedBeforePass": counts["failed"] if pass_ends else failed_before_pass,
+            **{f":{name}": counts[name] for name in COUNTERS}}
         expression = ("SET leaseExpiresAt = :expires, done = :done, failedBeforePass = :failedBeforePass, "
                       + ", ".join(f"{n} = :{n}" for n in COUNTERS))
-        if last_key is None:
+        if pass_ends:
             expression += " REMOVE lastKey"
         else:
             expression += ", lastKey = :lastKey"

@@ -15,17 +15,13 @@ Two ways to send the same conditional writes:
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
-from scripts.aws import error_code
-
-logger = logging.getLogger(__name__)
+from scripts.migrate.history import is_conditional_failure, to_item, to_value
 
 WRITE_APIS = ("batch-statement", "update-item")
 STATEMENTS_PER_REQUEST = 25  # BatchExecuteStatement's limit
@@ -33,9 +29,6 @@ STATEMENTS_PER_REQUEST = 25  # BatchExecuteStatement's limit
 # Statement errors worth sending again; botocore retries whole requests, not statements within one.
 RETRYABLE_STATEMENT_ERRORS = frozenset({"ProvisionedThroughputExceeded", "ThrottlingError", "RequestLimitExceeded",
                                         "InternalServerError", "TransactionConflict"})
-
-_serializer = TypeSerializer()
-
 
 @dataclass(frozen=True)
 class Update:
@@ -67,7 +60,7 @@ Outcome = Literal["updated", "changed", "retry", "failed"]
 @dataclass(frozen=True)
 class Reply:
     outcome: Outcome
-    current: dict[str, Any] | None = None  # changed: the item as it is now (raw), when the service said
+    current: dict[str, Any] | None = None  # changed: the item as it is now (raw); None: it was deleted
     message: str = ""  # failed: why
 
 
@@ -118,7 +111,7 @@ class StatementWriter:
                   *(item[name] for name in target.guarded if name in item)]
         # An UPDATE whose WHERE matches no item fails: a deleted item is not written back to life.
         return {"Statement": f"UPDATE {_quote(target.table)} {' '.join(changes)} WHERE {' AND '.join(premise)}",
-                "Parameters": [_serializer.serialize(value) for value in values],
+                "Parameters": [to_value(value) for value in values],
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
 
     def write(self, target: Target, writes: Sequence[Write]) -> tuple[list[Reply], float]:
@@ -159,7 +152,7 @@ class ItemWriter:
 
         def value(python_value: Any) -> str:
             placeholder = f":v{len(values)}"
-            values[placeholder] = _serializer.serialize(python_value)
+            values[placeholder] = to_value(python_value)
             return placeholder
 
         expression = " ".join(filter(None, [
@@ -170,7 +163,7 @@ class ItemWriter:
         premise += [f"{name(a)} = {value(item[a])}" if a in item else f"attribute_not_exists({name(a)})"
                     for a in target.guarded]
         request: dict[str, Any] = {
-            "TableName": target.table, "Key": {a: _serializer.serialize(item[a]) for a in target.key},
+            "TableName": target.table, "Key": to_item({a: item[a] for a in target.key}),
             "UpdateExpression": expression, "ConditionExpression": " AND ".join(premise),
             "ExpressionAttributeNames": names, "ReturnConsumedCapacity": "TOTAL",
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
@@ -184,7 +177,7 @@ class ItemWriter:
             try:
                 response = self.client.update_item(**self.request(target, write))
             except ClientError as error:
-                if error_code(error) == "ConditionalCheckFailedException":
+                if is_conditional_failure(error):
                     replies.append(Reply("changed", current=error.response.get("Item")))  # type: ignore[arg-type]
                 else:
                     replies.append(Reply("failed", message=str(error)))
