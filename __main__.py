@@ -7,10 +7,10 @@ table definition stops `pulumi preview` with one line and nothing half-declared.
 import pulumi
 from pulumi.runtime.config import CONFIG, get_config_env
 
-from components.catalog import FAMILIES
-from components.family import TableFamilyArgs
-from components.plan import TablePlan, plan_from_config
-from components.table_spec import ModelError
+from components.families import FAMILIES, plan_from_config
+from components.model.plan import by_family
+from components.model.spec import ModelError
+from components.resources.family import TableFamily, TableFamilyArgs
 
 
 def engine_config() -> dict[str, str]:
@@ -25,13 +25,9 @@ def main() -> None:
     except ModelError as error:
         raise pulumi.RunError(str(error)) from None
 
-    by_family: dict[str, list[TablePlan]] = {}
-    for plan in plans:
-        by_family.setdefault(plan.family, []).append(plan)
-
     tables: dict[str, pulumi.Output] = {}
-    for family, family_plans in by_family.items():
-        component = FAMILIES[family].component(family, TableFamilyArgs(plans=family_plans))
+    for family, family_plans in by_family(plans).items():
+        component = TableFamily(FAMILIES[family], TableFamilyArgs(plans=family_plans))
         tables[family] = component.tables
         for plan in family_plans:
             pulumi.export(plan.spec.env_var, component.table_resources[plan.spec.key].name)

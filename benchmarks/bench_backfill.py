@@ -12,7 +12,7 @@ Side by side in one run, each against a freshly loaded products table:
   (no scan, no conditions, no checkpoints), the ceiling for any backfill that writes item by item;
 - raw BatchExecuteStatement: the same with 25 unconditional UPDATE statements per request, the
   ceiling for a batched backfill.
-Each with no added latency, and through scripts/fault_proxy.py (in its own process) adding a fixed
+Each with no added latency, and through tests/fault_proxy.py (in its own process) adding a fixed
 per-request delay (AWS in-region round trips are about 5 ms). Same boto3 client settings for all.
 Prints a Markdown table for benchmarks/RESULTS.md.
 """
@@ -31,15 +31,15 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from components.plan import plan_from_stack_file
+from components.families import plan_from_stack_file
 from scripts import local_endpoint
 from scripts.create_tables import create_tables
 from scripts.migrate.backfill import BackfillOptions
 from scripts.migrate.history import History
 from scripts.migrate.registry import discover
 from scripts.migrate.runner import RunOptions, up
-from scripts.paths import PROJECT_DIR
 from scripts.schema_files import declared_schema
+from tests.project import MIGRATIONS_DIR, PROJECT, PROJECT_DIR
 
 PLANS = plan_from_stack_file(PROJECT_DIR, "dev")
 NAMES = {(p.family, p.spec.key): p.name for p in PLANS}
@@ -56,11 +56,11 @@ def client(url: str, pool: int = 64) -> Any:
 
 @contextmanager
 def latency_proxy(target: str, latency_ms: float) -> Iterator[str]:
-    """scripts/fault_proxy.py in its own process, adding latency_ms to every request."""
+    """tests/fault_proxy.py in its own process, adding latency_ms to every request."""
     if not latency_ms:
         yield target
         return
-    process = subprocess.Popen([sys.executable, "-m", "scripts.fault_proxy", target, "--latency-ms", str(latency_ms)],
+    process = subprocess.Popen([sys.executable, "-m", "tests.fault_proxy", target, "--latency-ms", str(latency_ms)],
                                stdout=subprocess.PIPE, text=True, cwd=PROJECT_DIR)
     try:
         assert process.stdout is not None
@@ -111,7 +111,7 @@ def engine(url: str, workers: int, write_api: str) -> int:
     dynamo = client(url, pool=workers + 4)
     options = RunOptions(backfill=BackfillOptions(total_segments=workers, workers=workers, write_api=write_api),
                          log=lambda m: None)
-    [result] = up(dynamo, PLANS, History(dynamo, HISTORY), discover(), options)
+    [result] = up(dynamo, PLANS, History(dynamo, HISTORY), discover(MIGRATIONS_DIR), options)
     assert result.outcome == "succeeded", result
     return result.counts["updated"]
 
@@ -161,7 +161,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=5.0)
     args = parser.parse_args()
 
-    endpoint = local_endpoint.start("dynamodb-local", port=0, record=False)
+    endpoint = local_endpoint.start(PROJECT, "dynamodb-local", port=0, record=False)
     rows: list[tuple[str, str, float, int]] = []
     try:
         direct = client(endpoint.url)
@@ -175,7 +175,7 @@ def main() -> None:
                     print(f"{latency * 1000:g} ms  {name:<44} {seconds:8.2f}s  {count / seconds:8.0f} items/s",
                           file=sys.stderr, flush=True)
     finally:
-        local_endpoint.stop(endpoint, forget=False)
+        local_endpoint.stop(endpoint)
 
     print("| added latency | approach | seconds | items/s |\n|---|---|---|---|")
     for latency, name, seconds, count in rows:

@@ -4,7 +4,7 @@ Run: venv/bin/python benchmarks/bench_tables.py [--tables 100] [--engine moto|dy
 
 Side by side in one run, on a fresh endpoint each time:
 - create: our create_tables (8 tables at once) vs the same create_one called table after table,
-  which is what seed 004's create-dynamodb-tables.sh did (create, wait, TTL, PITR, per table);
+  which is what the construction-expenses team's create-dynamodb-tables.sh did (create, wait, TTL, PITR, per table);
 - drift: our detect_drift (8 tables at once) vs table_drift called table after table.
 The 100 tables are the dev stack's 22, repeated under distinct names. Prints a Markdown table.
 """
@@ -20,12 +20,14 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from components.plan import plan_from_stack_file
+from components.families import plan_from_stack_file
 from scripts import local_endpoint
 from scripts.create_tables import create_one, create_tables
 from scripts.drift import detect_drift, table_drift
-from scripts.paths import PROJECT_DIR
 from scripts.schema_files import TableSchema, declared_schema
+from tests.project import PROJECT, PROJECT_DIR
+
+SEQUENTIAL = "table after table (the construction-expenses team's script)"
 
 
 def schemas(count: int) -> list[TableSchema]:
@@ -41,7 +43,7 @@ def client(url: str) -> Any:
 
 
 def measure(engine: str, label: str, prepare: Any, run: Any) -> float:
-    endpoint = local_endpoint.start(engine, port=0, record=False)
+    endpoint = local_endpoint.start(PROJECT, engine, port=0, record=False)
     try:
         dynamo = client(endpoint.url)
         prepare(dynamo)
@@ -49,7 +51,7 @@ def measure(engine: str, label: str, prepare: Any, run: Any) -> float:
         run(dynamo)
         seconds = time.perf_counter() - started
     finally:
-        local_endpoint.stop(endpoint, forget=False)
+        local_endpoint.stop(endpoint)
     print(f"{label:<40} {seconds:8.2f}s", file=sys.stderr, flush=True)
     return seconds
 
@@ -77,7 +79,7 @@ def main() -> None:
         assert {table_drift(dynamo, t).state for t in tables} == {"in-sync"}
 
     rows = [
-        ("create", "table after table (seed 004's script)", measure(args.engine, "create sequential", nothing,
+        ("create", SEQUENTIAL, measure(args.engine, "create sequential", nothing,
                                                                    create_sequentially)),
         ("create", "tables create (8 at once)", measure(args.engine, "create parallel", nothing, create_all)),
         ("drift", "table after table", measure(args.engine, "drift sequential", create_all, drift_sequentially)),

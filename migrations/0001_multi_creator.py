@@ -1,5 +1,7 @@
-"""0001: the multi-creator platform (seed 000's migrateToMultiCreator.ts, done safely).
+"""0001: the multi-creator platform: a default creator, and every product owned by it.
 
+The creator platform turned a single-creator site into a multi-creator one; this replaces its
+hand-run `migrateToMultiCreator` script, done safely:
 1. Creates the default creator `jesskoufo` (unique slug even if two runs race).
 2. Backfills every product without `creatorId`: creatorId, featured=false and status='approved'
    where not already set, and updatedAt. Each write holds only while the product still has no
@@ -10,21 +12,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from scripts.creators import ensure_creator, now_iso
-from scripts.errors import ToolError
-from scripts.migrate.backfill import Backfill, Update
-from scripts.migrate.history import to_item
+from components.families.creator_platform import creators_table, products_table
+from scripts.migrate.api import Backfill, MigrationContext, Update, VerificationError, ensure_creator, now_iso
 
 ID = "0001"
 DESCRIPTION = "Multi-creator platform: default creator jesskoufo and product backfill"
+# The first version of this file, applied in some environments already: it did the same through the
+# runner's internal modules, before `scripts.migrate.api` existed.
+EQUIVALENT_CHECKSUMS = ("d8bc04243a426cae16e9e2f41951a9ee6b8a450777b8f1298a7b3e20a69dceae",)
 
 DEFAULT_CREATOR_SLUG = "jesskoufo"
 DEFAULT_CREATOR_NAME = "Jess Koufo"
 
 
-def product_update(creator_id: str) -> Any:
+def product_update(creator_id: str) -> Callable[[dict[str, Any]], Update | None]:
     def update(product: dict[str, Any]) -> Update | None:
         if "creatorId" in product:
             return None
@@ -38,21 +42,19 @@ def product_update(creator_id: str) -> Any:
     return update
 
 
-def count_products(ctx: Any, products: str) -> tuple[int, int]:
+def count_products(ctx: MigrationContext, products: str) -> tuple[int, int]:
     with_creator = without = 0
-    paginator = ctx.client.get_paginator("scan")
-    for page in paginator.paginate(TableName=products, ProjectionExpression="id, creatorId"):
-        for item in page.get("Items", []):
-            if "creatorId" in item:
-                with_creator += 1
-            else:
-                without += 1
+    for item in ctx.scan(products, ("id", "creatorId")):
+        if "creatorId" in item:
+            with_creator += 1
+        else:
+            without += 1
     return with_creator, without
 
 
-def run(ctx: Any) -> None:
-    creators = ctx.table("creator-platform", "creators")
-    products = ctx.table("creator-platform", "products")
+def run(ctx: MigrationContext) -> None:
+    creators = ctx.table(creators_table)
+    products = ctx.table(products_table)
 
     creator = ensure_creator(ctx.client, creators, DEFAULT_CREATOR_SLUG, DEFAULT_CREATOR_NAME, dry_run=ctx.dry_run)
     verb = ("would create" if ctx.dry_run else "created") if creator.created else "found"
@@ -69,10 +71,9 @@ def run(ctx: Any) -> None:
     if not ctx.complete:
         return  # a dry run, or fan-out workers still running other segments: verify at the end
 
-    found = ctx.client.get_item(TableName=creators, Key=to_item({"id": creator.creator_id}), ConsistentRead=True)
-    if "Item" not in found:
-        raise ToolError("VerificationFailed", f"default creator {creator.creator_id} is missing from {creators}")
+    if ctx.get_item(creators, {"id": creator.creator_id}) is None:
+        raise VerificationError(f"default creator {creator.creator_id} is missing from {creators}")
     with_creator, without = count_products(ctx, products)
     ctx.log(f"verified: products with creatorId {with_creator}, without {without}")
     if without:
-        raise ToolError("VerificationFailed", f"{without} products in {products} still have no creatorId")
+        raise VerificationError(f"{without} products in {products} still have no creatorId")

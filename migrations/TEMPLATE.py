@@ -8,20 +8,22 @@ Rules of the road (docs/migrations.md has the why):
   nothing and a concurrent change is never overwritten (it calls your function again instead).
 - Use ctx.backfill for anything that touches many items; it checkpoints, resumes and fans out.
 - Check ctx.dry_run before any write outside ctx.backfill.
+- Import only `scripts.migrate.api` and the table specs of `components.families`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from scripts.migrate.backfill import Backfill, Update
+from components.families.items_service import items_table
+from scripts.migrate.api import Backfill, MigrationContext, Update, VerificationError
 
 ID = "NNNN"
 DESCRIPTION = "What this migration does"
 
 
-def run(ctx: Any) -> None:
-    table = ctx.table("items-service", "items")  # family and table key from components/
+def run(ctx: MigrationContext) -> None:
+    table = ctx.table(items_table)  # the table's spec, from components/families/
 
     def update(item: dict[str, Any]) -> Update | None:
         if "newAttribute" in item:
@@ -31,4 +33,7 @@ def run(ctx: Any) -> None:
     ctx.backfill(Backfill(name="items", table=table, key=("id",), reads=("newAttribute",),
                           scan_filter="attribute_not_exists(newAttribute)", update=update))
     if ctx.complete:
-        ctx.log("verified: ...")  # verify the result here, and raise ToolError if it is wrong
+        left = sum(1 for item in ctx.scan(table, ("id", "newAttribute")) if "newAttribute" not in item)
+        if left:
+            raise VerificationError(f"{left} items in {table} still have no newAttribute")
+        ctx.log("verified: every item has newAttribute")

@@ -30,15 +30,15 @@ def pack_version() -> str:
     raise ValueError("PulumiPolicy.yaml has no version")
 
 
-def environment_config_path(environment: str) -> Path:
-    return CONFIG_DIR / f"{environment}.json"
+def environment_config_path(environment: str, config_dir: Path = CONFIG_DIR) -> Path:
+    return config_dir / f"{environment}.json"
 
 
-def load_environment_config(environment: str) -> dict[str, Any]:
-    """The `--policy-pack-config` file for an environment."""
-    path = environment_config_path(environment)
+def load_environment_config(environment: str, config_dir: Path = CONFIG_DIR) -> dict[str, Any]:
+    """The `--policy-pack-config` file for an environment (from the project's `policies/config/`)."""
+    path = environment_config_path(environment, config_dir)
     if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in CONFIG_DIR.glob("*.json")))
+        known = ", ".join(sorted(p.stem for p in config_dir.glob("*.json")))
         raise FileNotFoundError(f"no policy config for environment '{environment}' at {path}; known: {known}")
     try:
         config = json.loads(path.read_text())

@@ -18,8 +18,18 @@ from typing import Any
 from botocore.exceptions import ClientError, WaiterError
 from botocore.waiter import WaiterModel, create_waiter_with_client
 
-from components.table_spec import MAX_GSIS, MAX_KEY_ATTRIBUTES_PER_ROLE, NAME_PATTERN, NAME_RULE, Key
-from scripts.aws import error_code
+from components.model.spec import (
+    MAX_GSIS,
+    MAX_KEY_ATTRIBUTES_PER_ROLE,
+    NAME_PATTERN,
+    NAME_RULE,
+    GlobalIndex,
+    Key,
+    key_schema,
+    projection,
+    projection_problem,
+)
+from scripts.aws import DynamoDBClient, describe_table, error_code
 from scripts.errors import ToolError
 
 BUSY_STATES = ("CREATING", "DELETING", "UPDATING")
@@ -30,22 +40,14 @@ ProgressCallback = Callable[[str, bool | None, int], None]  # status, backfillin
 
 @dataclass(frozen=True)
 class IndexRequest:
+    """One GSI for one live table: from the model (`--stack --table --index`) or from flags."""
+
     table: str
-    name: str
-    partition: tuple[Key, ...]
-    sort: tuple[Key, ...] = ()
-    projection: str = "ALL"
-    non_key_attributes: tuple[str, ...] = ()
+    index: GlobalIndex
 
-    def key_schema(self) -> list[dict[str, str]]:
-        return ([{"AttributeName": k.name, "KeyType": "HASH"} for k in self.partition]
-                + [{"AttributeName": k.name, "KeyType": "RANGE"} for k in self.sort])
-
-    def projection_spec(self) -> dict[str, Any]:
-        spec: dict[str, Any] = {"ProjectionType": self.projection}
-        if self.non_key_attributes:
-            spec["NonKeyAttributes"] = list(self.non_key_attributes)
-        return spec
+    @property
+    def name(self) -> str:
+        return self.index.name
 
 
 def parse_key(text: str, option: str) -> Key:
@@ -56,36 +58,30 @@ def parse_key(text: str, option: str) -> Key:
 
 
 def validate_request(request: IndexRequest) -> None:
-    if not NAME_PATTERN.match(request.name):
-        raise ToolError("InvalidArgument", f"--index-name {request.name!r}: must be {NAME_RULE}")
-    for option, keys in (("--partition-key", request.partition), ("--sort-key", request.sort)):
+    """The model's rules for an index given by flags, each reported under the flag that broke it."""
+    index = request.index
+    if not NAME_PATTERN.match(index.name):
+        raise ToolError("InvalidArgument", f"--index-name {index.name!r}: must be {NAME_RULE}")
+    for option, keys in (("--partition-key", index.partition), ("--sort-key", index.sort)):
         if len(keys) > MAX_KEY_ATTRIBUTES_PER_ROLE:
             raise ToolError("InvalidArgument", f"{option}: {len(keys)} given; at most {MAX_KEY_ATTRIBUTES_PER_ROLE}")
-    if request.projection == "INCLUDE" and not request.non_key_attributes:
-        raise ToolError("InvalidArgument", "--projection INCLUDE needs --non-key-attributes")
-    if request.projection != "INCLUDE" and request.non_key_attributes:
+    problem = projection_problem(index.projection, index.non_key_attributes)
+    if problem is not None and index.non_key_attributes:
         raise ToolError("InvalidArgument", f"--non-key-attributes needs --projection INCLUDE "
-                                           f"(given {request.projection})")
+                                           f"(given {index.projection.value})")
+    if problem is not None:
+        raise ToolError("InvalidArgument", "--projection INCLUDE needs --non-key-attributes")
 
 
-def _same_definition(existing: dict[str, Any], request: IndexRequest, types: dict[str, str]) -> bool:
-    projection = existing.get("Projection", {})
-    return (existing["KeySchema"] == request.key_schema()
-            and all(types.get(k.name) == k.type for k in (*request.partition, *request.sort))
-            and projection.get("ProjectionType") == request.projection
-            and sorted(projection.get("NonKeyAttributes", [])) == sorted(request.non_key_attributes))
+def _same_definition(existing: dict[str, Any], index: GlobalIndex, types: dict[str, str]) -> bool:
+    live_projection = existing.get("Projection", {})
+    return (existing["KeySchema"] == key_schema(index.partition, index.sort)
+            and all(types.get(k.name) == k.type for k in (*index.partition, *index.sort))
+            and live_projection.get("ProjectionType") == index.projection.value
+            and sorted(live_projection.get("NonKeyAttributes", [])) == sorted(index.non_key_attributes))
 
 
-def _describe(client: Any, table: str) -> dict[str, Any]:
-    try:
-        return dict(client.describe_table(TableName=table)["Table"])
-    except ClientError as error:
-        if error_code(error) == "ResourceNotFoundException":
-            raise ToolError("TableNotFound", f"table '{table}' does not exist at {client.meta.endpoint_url}") from None
-        raise
-
-
-def _index_waiter(client: Any, index_name: str) -> Any:
+def _index_waiter(client: DynamoDBClient, index_name: str) -> Any:
     status = f"Table.GlobalSecondaryIndexes[?IndexName=='{index_name}'].IndexStatus | [0]"
     model = WaiterModel({"version": 2, "waiters": {"IndexActive": {
         "operation": "DescribeTable", "delay": 5, "maxAttempts": 120,
@@ -98,7 +94,7 @@ def _index_waiter(client: Any, index_name: str) -> Any:
     return create_waiter_with_client("IndexActive", model, client)
 
 
-def wait_for_index(client: Any, table: str, index_name: str, timeout: float, poll_interval: float,
+def wait_for_index(client: DynamoDBClient, table: str, index_name: str, timeout: float, poll_interval: float,
                    progress: ProgressCallback | None = None) -> None:
     started = time.monotonic()
     last = {"status": "CREATING"}
@@ -124,17 +120,18 @@ def wait_for_index(client: Any, table: str, index_name: str, timeout: float, pol
         client.meta.events.unregister("after-call.dynamodb.DescribeTable", observe)
 
 
-def add_gsi(client: Any, request: IndexRequest, timeout: float, poll_interval: float,
+def add_gsi(client: DynamoDBClient, request: IndexRequest, timeout: float, poll_interval: float,
             progress: ProgressCallback | None = None) -> str:
     """Returns "created" or "present"; raises ToolError for anything it refuses."""
     validate_request(request)
-    table = _describe(client, request.table)
+    index = request.index
+    table: dict[str, Any] = dict(describe_table(client, request.table))
     types = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
     indexes = {i["IndexName"]: i for i in table.get("GlobalSecondaryIndexes") or []}
 
     existing = indexes.get(request.name)
     if existing is not None:
-        if not _same_definition(existing, request, types):
+        if not _same_definition(existing, index, types):
             raise ToolError("IndexConflict", f"table '{request.table}' already has an index '{request.name}' with a "
                                              "different definition; choose another name or remove it first")
         if existing["IndexStatus"] != "ACTIVE":
@@ -150,25 +147,27 @@ def add_gsi(client: Any, request: IndexRequest, timeout: float, poll_interval: f
         raise ToolError("TableBusy", f"table '{request.table}' is {table['TableStatus']}; wait until it is ACTIVE")
     if len(indexes) >= MAX_GSIS:
         raise ToolError("IndexLimit", f"table '{request.table}' already has {len(indexes)} GSIs; at most {MAX_GSIS}")
-    for key in (*request.partition, *request.sort):
+    for key in (*index.partition, *index.sort):
         if key.name in types and types[key.name] != key.type:
             raise ToolError("InvalidArgument", f"attribute '{key.name}' is {types[key.name]} on table "
                                                f"'{request.table}'; the index declares it {key.type}")
 
-    create: dict[str, Any] = {"IndexName": request.name, "KeySchema": request.key_schema(),
-                              "Projection": request.projection_spec()}
+    create: dict[str, Any] = {"IndexName": index.name, "KeySchema": key_schema(index.partition, index.sort),
+                              "Projection": projection(index)}
     if (table.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED") == "PROVISIONED":
         throughput = table["ProvisionedThroughput"]
         create["ProvisionedThroughput"] = {"ReadCapacityUnits": throughput["ReadCapacityUnits"],
                                            "WriteCapacityUnits": throughput["WriteCapacityUnits"]}
     # The table's definitions plus the new ones: DynamoDB merges, but some emulators replace them.
-    definitions = {**types, **{k.name: k.type for k in (*request.partition, *request.sort)}}
+    definitions = {**types, **{k.name: k.type for k in (*index.partition, *index.sort)}}
     try:
-        client.update_table(
-            TableName=request.table,
-            AttributeDefinitions=[{"AttributeName": n, "AttributeType": t} for n, t in definitions.items()],
-            GlobalSecondaryIndexUpdates=[{"Create": create}],
-        )
+        # An UpdateTable request built from the model, in the API's own shape.
+        update: dict[str, Any] = {
+            "TableName": request.table,
+            "AttributeDefinitions": [{"AttributeName": n, "AttributeType": t} for n, t in definitions.items()],
+            "GlobalSecondaryIndexUpdates": [{"Create": create}],
+        }
+        client.update_table(**update)
     except ClientError as error:
         if error_code(error) == "LimitExceededException":
             raise ToolError("IndexBusy", f"table '{request.table}': another index started building meanwhile; "

@@ -9,13 +9,20 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.exceptions as botocore_errors
 from botocore.config import Config
 
 from scripts.errors import ToolError
+
+if TYPE_CHECKING:
+    # boto3-stubs is a development dependency: the real client type exists for the type checker only.
+    from mypy_boto3_dynamodb import DynamoDBClient, DynamoDBServiceResource
+    from mypy_boto3_dynamodb.type_defs import TableDescriptionTypeDef
+else:
+    DynamoDBClient = DynamoDBServiceResource = TableDescriptionTypeDef = Any
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +56,10 @@ class Connection:
             raise ToolError("NoRegion", "no AWS region: pass --region or set AWS_REGION or AWS_DEFAULT_REGION")
         return session
 
-    def client(self, **overrides: Any) -> Any:
+    def client(self, **overrides: Any) -> DynamoDBClient:
         return self.session().client("dynamodb", endpoint_url=self.endpoint_url, config=self.config(**overrides))
 
-    def resource(self, **overrides: Any) -> Any:
+    def resource(self, **overrides: Any) -> DynamoDBServiceResource:
         """The resource layer, for batch_writer; same session, endpoint and retry settings."""
         return self.session().resource("dynamodb", endpoint_url=self.endpoint_url, config=self.config(**overrides))
 
@@ -65,6 +72,33 @@ class Connection:
             max_pool_connections=overrides.pop("max_pool_connections", 10),
             parameter_validation=overrides.pop("parameter_validation", True),
         )
+
+
+def endpoint_of(client: DynamoDBClient) -> str:
+    return str(client.meta.endpoint_url)
+
+
+def table_not_found(table: str, client: DynamoDBClient) -> ToolError:
+    """The one wording of a missing table, everywhere: which table, at which endpoint."""
+    return ToolError("TableNotFound", f"table '{table}' does not exist at {endpoint_of(client)}")
+
+
+def find_table(client: DynamoDBClient, table: str) -> TableDescriptionTypeDef | None:
+    """DescribeTable, or None when the table does not exist: the one place that tells the two apart."""
+    try:
+        return client.describe_table(TableName=table)["Table"]
+    except botocore_errors.ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            return None
+        raise
+
+
+def describe_table(client: DynamoDBClient, table: str) -> TableDescriptionTypeDef:
+    """DescribeTable, with a missing table reported as one TableNotFound line naming it."""
+    found = find_table(client, table)
+    if found is None:
+        raise table_not_found(table, client)
+    return found
 
 
 def translate(error: Exception, where: str) -> ToolError | None:

@@ -3,6 +3,9 @@
 Each subcommand module exposes `register(subparsers, common)`; its handler takes the parsed
 arguments and returns an exit code: 0 all is well, 1 a problem was found (drift, violations,
 pending migrations), 2 an error, reported as one line `ERROR [Kind]: what, where`.
+
+Start-up imports only argparse and the command modules' option declarations; each command imports
+its own work (boto3, the model, Pulumi for policy-check) when it runs, so `--help` stays fast.
 """
 
 from __future__ import annotations
@@ -12,12 +15,9 @@ import logging
 import sys
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 
-import pulumi
-
-from components.table_spec import ModelError
 from scripts import commands
-from scripts.aws import translate
 from scripts.errors import ToolError
 
 EXIT_OK, EXIT_PROBLEM, EXIT_ERROR = 0, 1, 2
@@ -31,6 +31,9 @@ def common_options() -> argparse.ArgumentParser:
     group.add_argument("--profile", help="AWS profile from the AWS config files")
     group.add_argument("--json", action="store_true", help="print the result as JSON")
     group.add_argument("--debug", action="store_true", help="log AWS calls and show tracebacks on errors")
+    group.add_argument("--project-dir", type=Path,
+                       help="the project (a directory with Pulumi.yaml); default: the nearest one at or above "
+                            "the working directory")
     return common
 
 
@@ -66,8 +69,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _as_tool_error(error: Exception, args: argparse.Namespace) -> ToolError | None:
-    if isinstance(error, ModelError | pulumi.RunError):
+    from components.model.spec import ModelError
+
+    if isinstance(error, ModelError):
         return ToolError("InvalidConfig", str(error))
+    if isinstance(error, ToolError):
+        return error
+    from scripts.aws import translate
+
     where = getattr(args, "where", None) or args.endpoint_url or "DynamoDB"
     return translate(error, where)
 

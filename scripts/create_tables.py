@@ -13,20 +13,23 @@ import logging
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from scripts.aws import PARALLEL_TABLES, error_code
+from scripts.aws import PARALLEL_TABLES, DynamoDBClient, error_code
 from scripts.drift import Difference, TableDrift, table_drift
 from scripts.live import is_unsupported
 from scripts.schema_files import TableSchema
+
+if TYPE_CHECKING:  # boto3-stubs request shapes, for the type checker only
+    from mypy_boto3_dynamodb.type_defs import PointInTimeRecoverySpecificationTypeDef, WaiterConfigTypeDef
 
 logger = logging.getLogger(__name__)
 
 # Settings applied after CreateTable, so a run stopped in between leaves them off.
 POST_CREATE_FIELDS = {"ttl", "pitr"}
-TABLE_ACTIVE_WAIT = {"Delay": 2, "MaxAttempts": 150}
+TABLE_ACTIVE_WAIT: WaiterConfigTypeDef = {"Delay": 2, "MaxAttempts": 150}
 
 
 @dataclass
@@ -45,13 +48,13 @@ class CreateResult:
                 "differences": [{"field": d.field, "declared": d.declared, "live": d.live} for d in self.differences]}
 
 
-def _apply_settings(client: Any, schema: TableSchema, fields: set[str]) -> list[str]:
+def _apply_settings(client: DynamoDBClient, schema: TableSchema, fields: set[str]) -> list[str]:
     notes = []
     if "ttl" in fields and schema.ttl_attribute:
         client.update_time_to_live(TableName=schema.name, TimeToLiveSpecification={
             "AttributeName": schema.ttl_attribute, "Enabled": True})
     if "pitr" in fields and schema.pitr_enabled:
-        spec: dict[str, Any] = {"PointInTimeRecoveryEnabled": True}
+        spec: PointInTimeRecoverySpecificationTypeDef = {"PointInTimeRecoveryEnabled": True}
         if schema.pitr_days:
             spec["RecoveryPeriodInDays"] = schema.pitr_days
         try:
@@ -68,7 +71,7 @@ def _unsupported_notes(drift: TableDrift) -> list[str]:
             if feature != "pitr"]
 
 
-def create_one(client: Any, schema: TableSchema, dry_run: bool = False) -> CreateResult:
+def create_one(client: DynamoDBClient, schema: TableSchema, dry_run: bool = False) -> CreateResult:
     drift = table_drift(client, schema)
     if drift.state == "missing":
         if dry_run:
@@ -101,7 +104,7 @@ def create_one(client: Any, schema: TableSchema, dry_run: bool = False) -> Creat
     return CreateResult(schema.name, "present", _unsupported_notes(drift))
 
 
-def create_tables(client: Any, schemas: Iterable[TableSchema], dry_run: bool = False) -> list[CreateResult]:
+def create_tables(client: DynamoDBClient, schemas: Iterable[TableSchema], dry_run: bool = False) -> list[CreateResult]:
     # CreateTable is asynchronous; creating several at once overlaps their waits for ACTIVE.
     with ThreadPoolExecutor(max_workers=PARALLEL_TABLES) as pool:
         return list(pool.map(lambda schema: create_one(client, schema, dry_run), schemas))

@@ -11,11 +11,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from botocore.exceptions import ClientError
 
-from scripts.aws import error_code
+from scripts.aws import DynamoDBClient, error_code
 from scripts.migrate.history import from_item, to_item
 
 GUARD_PREFIX = "SLUG#"
@@ -33,14 +32,14 @@ def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def find_by_slug(client: Any, table: str, slug: str) -> str | None:
+def find_by_slug(client: DynamoDBClient, table: str, slug: str) -> str | None:
     guard = client.get_item(TableName=table, Key=to_item({"id": GUARD_PREFIX + slug}), ConsistentRead=True)
     if "Item" in guard:
         return str(from_item(guard["Item"])["creatorId"])
     return None
 
 
-def ensure_creator(client: Any, table: str, slug: str, display_name: str, dry_run: bool = False,
+def ensure_creator(client: DynamoDBClient, table: str, slug: str, display_name: str, dry_run: bool = False,
                    creator_id: str | None = None) -> CreatorOutcome:
     """Create the creator unless its slug is taken; either way, return the slug's creator id."""
     existing = find_by_slug(client, table, slug)

@@ -8,9 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from scripts.aws import PARALLEL_TABLES, error_code
+from scripts.aws import PARALLEL_TABLES, DynamoDBClient
 from scripts.live import LiveTable, read_live
 from scripts.schema_files import TableSchema, comparable
 
@@ -64,19 +62,16 @@ def compare(declared: TableSchema, live: LiveTable) -> list[Difference]:
     return differences
 
 
-def table_drift(client: Any, declared: TableSchema) -> TableDrift:
-    try:
-        live = read_live(client, declared.name)
-    except ClientError as error:
-        if error_code(error) == "ResourceNotFoundException":
-            return TableDrift(declared.name, "missing", [Difference("table", "declared", None)])
-        raise
+def table_drift(client: DynamoDBClient, declared: TableSchema) -> TableDrift:
+    live = read_live(client, declared.name)
+    if live is None:
+        return TableDrift(declared.name, "missing", [Difference("table", "declared", None)])
     differences = compare(declared, live)
     return TableDrift(declared.name, "drift" if differences else "in-sync", differences,
                       sorted(live.unsupported), live)
 
 
-def detect_drift(client: Any, declared: Iterable[TableSchema]) -> list[TableDrift]:
+def detect_drift(client: DynamoDBClient, declared: Iterable[TableSchema]) -> list[TableDrift]:
     # Each table costs four read calls; tables are independent, so read them side by side.
     with ThreadPoolExecutor(max_workers=PARALLEL_TABLES) as pool:
         return list(pool.map(lambda schema: table_drift(client, schema), declared))

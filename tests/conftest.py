@@ -15,6 +15,7 @@ import pytest
 
 from scripts import local_endpoint
 from scripts.local_endpoint import Endpoint
+from tests.project import PROJECT, PROJECT_DIR
 
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1",
                "AWS_DEFAULT_REGION": "us-east-1"}
@@ -28,12 +29,12 @@ def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _serve(engine: str, **options: Any) -> Iterator[Endpoint]:
-    endpoint = local_endpoint.start(engine, port=0, record=False, **options)
+    endpoint = local_endpoint.start(PROJECT, engine, port=0, record=False, **options)
     assert endpoint.url.startswith("http://127.0.0.1:")
     try:
         yield endpoint
     finally:
-        local_endpoint.stop(endpoint, forget=False)
+        local_endpoint.stop(endpoint)
 
 
 @pytest.fixture(scope="session")
@@ -77,3 +78,9 @@ def moto_client(moto: Endpoint) -> Iterator[Any]:
     client = client_for(moto)
     delete_all_tables(client)
     yield client
+
+
+@pytest.fixture(autouse=True)
+def in_project(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run each test from the project root, where a user runs `tables`, whatever pytest's own cwd."""
+    monkeypatch.chdir(PROJECT_DIR)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from components.table_spec import Key
+from components.model.spec import GlobalIndex, Key
 from scripts.add_gsi import IndexRequest, add_gsi
 from scripts.cli import main
 from scripts.local_endpoint import Endpoint
@@ -54,7 +54,7 @@ def test_times_out_cleanly_then_refuses_a_second_index_then_waits_to_active(
                    "one index at a time. Wait until it finishes, then run add-gsi again\n")
 
     seen: list[tuple[str, bool | None]] = []
-    request = IndexRequest(name, "by-status", (Key("status"),), (Key("createdAt", "N"),))
+    request = IndexRequest(name, GlobalIndex("by-status", (Key("status"),), (Key("createdAt", "N"),)))
     result = add_gsi(client, request, timeout=120, poll_interval=1,
                      progress=lambda status, backfilling, _: seen.append((status, backfilling)))
     assert result == "present"  # it was already being built: waited for, not created twice

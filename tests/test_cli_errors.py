@@ -10,8 +10,7 @@ import pytest
 
 from scripts.cli import main
 from scripts.local_endpoint import Endpoint, free_port
-from scripts.mock_stack import shipped_stacks
-from scripts.paths import PROJECT_DIR
+from tests.project import PROJECT_DIR, shipped_stacks
 
 
 def error_of(capsys: pytest.CaptureFixture[str], *args: str) -> str:

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from components.plan import plan_from_stack_file
+from components.families import plan_from_stack_file
 from scripts.cli import main
 from scripts.create_tables import create_tables
 from scripts.local_endpoint import Endpoint
-from scripts.paths import PROJECT_DIR
 from scripts.schema_files import comparable, declared_schema, read_schema
+from tests.project import PROJECT_DIR
 
 DEV_TABLES = [p.name for p in plan_from_stack_file(PROJECT_DIR, "dev")]
 MUTATING_CALLS = ("CreateTable", "UpdateTable", "UpdateTimeToLive", "UpdateContinuousBackups", "TagResource",

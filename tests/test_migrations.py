@@ -17,26 +17,37 @@ from typing import Any
 import boto3
 import pytest
 
-from components.plan import plan_from_stack_file
+from components.families import plan_from_stack_file
+from components.families.construction_expenses import companies_table
+from components.families.creator_platform import creators_table, products_table
+from components.families.items_service import items_table
+from components.families.migration_history import migrations_table
+from components.families.shop_import import jobs_table
+from components.model.plan import find_plan
 from scripts.cli import main
 from scripts.create_tables import create_tables
 from scripts.creators import GUARD_PREFIX
-from scripts.fault_proxy import FaultProxy
 from scripts.local_endpoint import LOCAL_CREDENTIALS, Endpoint, local_client
 from scripts.migrate.backfill import BackfillOptions
 from scripts.migrate.history import History
 from scripts.migrate.registry import discover
 from scripts.migrate.runner import RunOptions, up
 from scripts.migrate.writes import WRITE_APIS
-from scripts.paths import MIGRATIONS_DIR, PROJECT_DIR
 from scripts.schema_files import declared_schema
 from tests.conftest import CREDENTIALS, client_for, delete_all_tables
+from tests.fault_proxy import FaultProxy
+from tests.project import MIGRATIONS_DIR, PROJECT_DIR
 
 PLANS = plan_from_stack_file(PROJECT_DIR, "dev")
-NAMES = {(p.family, p.spec.key): p.name for p in PLANS}
-PRODUCTS = NAMES[("creator-platform", "products")]
-CREATORS = NAMES[("creator-platform", "creators")]
-HISTORY = NAMES[("migration-history", "migrations")]
+PRODUCTS, CREATORS, HISTORY = (plan.name for plan in (
+    find_plan(PLANS, products_table), find_plan(PLANS, creators_table), find_plan(PLANS, migrations_table))
+    if plan is not None)
+
+
+def name_of(spec: Any) -> str:
+    plan = find_plan(PLANS, spec)
+    assert plan is not None, spec.key
+    return plan.name
 TABLES = str(Path(sys.executable).parent / "tables")
 CLI_ENV = {**os.environ, **CREDENTIALS}  # the installed command, with placeholder credentials
 
@@ -129,7 +140,7 @@ def test_0001_migrates_2000_products_and_a_second_run_writes_nothing(ddb: tuple[
     creator_id = assert_fully_migrated(endpoint_client, 2000)
     record = history_record(endpoint_client)
     assert (record["status"]["S"], record["updated"]["N"], record["checksum"]["S"]) == (
-        "succeeded", "2000", discover()[0].checksum)
+        "succeeded", "2000", discover(MIGRATIONS_DIR)[0].checksum)
     assert record["ranBy"]["S"].startswith(f"{os.environ.get('USER', '') or ''}")
     before = {k: v["updatedAt"] for k, v in products(endpoint_client).items()}
 
@@ -229,7 +240,7 @@ def test_kill_9_mid_backfill_then_up_again_migrates_every_product_exactly_once(d
 def run_up(endpoint: Endpoint, **backfill: Any) -> list[Any]:
     client = client_for(endpoint)
     options = RunOptions(backfill=BackfillOptions(**backfill), log=lambda message: None)
-    return up(client, PLANS, History(client, HISTORY), discover(), options)
+    return up(client, PLANS, History(client, HISTORY), discover(MIGRATIONS_DIR), options)
 
 
 def written_keys(params: dict[str, Any]) -> set[str]:
@@ -266,7 +277,7 @@ def test_a_change_made_between_read_and_write_is_never_overwritten(ddb: tuple[En
     client.meta.events.register(f"before-parameter-build.dynamodb.{operation}", interfere)
     options = RunOptions(backfill=BackfillOptions(total_segments=1, workers=1, write_api=write_api),
                          log=lambda message: None)
-    [result] = up(client, PLANS, History(client, HISTORY), discover(), options)
+    [result] = up(client, PLANS, History(client, HISTORY), discover(MIGRATIONS_DIR), options)
     assert interfered == ["both"]
     assert result.outcome == "succeeded"
     assert sum(b.conflicts for b in result.backfills) == 2
@@ -374,7 +385,7 @@ def test_statements_throttled_past_their_retries_fail_the_run_and_the_next_run_r
         client = local_client(proxy.url)
         options = RunOptions(backfill=BackfillOptions(total_segments=2, workers=2, statement_retries=2),
                              log=lambda message: None)
-        [result] = up(client, PLANS, History(client, HISTORY), discover(), options)
+        [result] = up(client, PLANS, History(client, HISTORY), discover(MIGRATIONS_DIR), options)
     assert result.outcome == "failed"
     assert result.error == "100 items failed; run up again to retry them"
     assert result.counts == {"scanned": 100, "updated": 0, "skipped": 0, "failed": 100}
@@ -407,11 +418,24 @@ def test_validate_catches_an_edited_migration(moto: Endpoint, moto_client: Any, 
     assert err.startswith("ERROR [ChecksumMismatch]: applied migration(s) 0001 changed since they ran;")
 
 
+def test_an_environment_that_applied_the_first_source_of_0001_still_agrees(moto: Endpoint, moto_client: Any) -> None:
+    """0001 moved to the migration API without changing what it does; its old checksum stays valid."""
+    fresh_dev_tables(moto_client)
+    load_products(moto, 5)
+    assert cli(moto, "migrate", "up", "--write-api", "update-item")[0] == 0
+    [first_source] = discover(MIGRATIONS_DIR)[0].equivalent_checksums
+    moto_client.update_item(TableName=HISTORY, Key={"pk": {"S": "0001"}, "sk": {"S": "RECORD"}},
+                            UpdateExpression="SET checksum = :old",
+                            ExpressionAttributeValues={":old": {"S": first_source}})
+    assert cli(moto, "migrate", "validate") == (0, "1 applied migrations match their source\n", "")
+    assert cli(moto, "migrate", "up")[1] == "no pending migrations\n"
+
+
 def test_seed_loads_dev_data_and_clear_empties_only_the_seeded_tables(moto: Endpoint, moto_client: Any) -> None:
     fresh_dev_tables(moto_client)
-    other = NAMES[("construction-expenses", "companies")]
+    other = name_of(companies_table)
     moto_client.put_item(TableName=other, Item={"companyId": {"S": "c-1"}})
-    moto_client.put_item(TableName=NAMES[("items-service", "items")], Item={"id": {"S": "not-seed"},
+    moto_client.put_item(TableName=name_of(items_table), Item={"id": {"S": "not-seed"},
                                                                             "status": {"S": "active"}})
     code, out, err = cli(moto, "seed")
     assert code == 0, err
@@ -419,10 +443,10 @@ def test_seed_loads_dev_data_and_clear_empties_only_the_seeded_tables(moto: Endp
     items = moto_client.scan(TableName="items-dev")["Items"]
     assert {i["name"]["S"] for i in items if "name" in i} == {"Laptop", "Monitor", "Keyboard", "Mouse", "USB Hub"}
     assert {i["version"]["N"] for i in items if "name" in i} == {"1"}
-    jobs = moto_client.scan(TableName=NAMES[("shop-import", "jobs")])["Items"]
+    jobs = moto_client.scan(TableName=name_of(jobs_table))["Items"]
     assert len(jobs) == 15 and all(len(j["jobId"]["S"]) == 26 for j in jobs)  # ULIDs
     assert cli(moto, "seed")[0] == 0  # deterministic keys: seeding again adds no copies
-    assert len(moto_client.scan(TableName=NAMES[("shop-import", "jobs")])["Items"]) == 15
+    assert len(moto_client.scan(TableName=name_of(jobs_table))["Items"]) == 15
 
     code, out, err = cli(moto, "seed", "--clear")
     assert code == 0, err

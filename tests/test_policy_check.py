@@ -10,8 +10,7 @@ import pytest
 import yaml
 
 from scripts.cli import main
-from scripts.mock_stack import shipped_stacks
-from scripts.paths import PROJECT_DIR
+from tests.project import PROJECT_DIR, shipped_stacks
 
 
 @pytest.mark.parametrize("stack", shipped_stacks())
@@ -23,8 +22,10 @@ def test_shipped_stacks_pass(stack: str, capsys: pytest.CaptureFixture[str]) -> 
 
 
 def project_with_stack(tmp_path: Path, name: str, **config: object) -> Path:
+    # A project of its own: the program, the project file and the policy pack it is checked with.
     for file in ("__main__.py", "Pulumi.yaml"):
         shutil.copy(PROJECT_DIR / file, tmp_path / file)
+    shutil.copytree(PROJECT_DIR / "policies", tmp_path / "policies", ignore=shutil.ignore_patterns("__pycache__"))
     document = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text())
     document["config"].update(config)
     (tmp_path / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump(document))
@@ -76,7 +77,7 @@ def test_environment_without_a_policy_config_is_one_error_line(tmp_path: Path,
     project = project_with_stack(tmp_path, "qa", **{"dynamodb-tables:environment": "qa"})
     assert main(["policy-check", "--stack", "qa", "--project-dir", str(project)]) == 2
     assert capsys.readouterr().err == (
-        f"ERROR [PolicyConfig]: no policy config for environment 'qa' at {PROJECT_DIR}/policies/config/qa.json; "
+        f"ERROR [PolicyConfig]: no policy config for environment 'qa' at {project}/policies/config/qa.json; "
         "known: dev, local, prod, staging\n")
 
 

@@ -10,8 +10,9 @@ import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from policies.pack import PACK_NAME, load_environment_config
-from scripts.mock_stack import DeclaredResource, run_program, shipped_stacks
+from scripts.mock_stack import DeclaredResource, run_program
 from scripts.policy_client import PolicyPackClient, Violation, running_pack
+from tests.project import PROJECT_DIR, shipped_stacks
 
 ENVIRONMENTS = ["dev", "staging", "prod"]
 CONFIGURABLE = ["dynamodb-table-deletion-protection-enabled", "dynamodb-table-required-tags-present",
@@ -26,7 +27,7 @@ def pack() -> Iterator[PolicyPackClient]:
     # The engine runs <venv>/bin/python <pack dir> <engine address>; the tests run in that venv.
     assert sys.prefix != sys.base_prefix, "tests must run in the project's venv/"
     assert Path(sys.executable).parent.parent.name == "venv"
-    with running_pack(python=sys.executable) as client:
+    with running_pack(PROJECT_DIR / "policies", python=sys.executable) as client:
         yield client
 
 
@@ -61,14 +62,14 @@ def test_configure_sends_each_environments_levels_and_schema_defaults(pack: Poli
 
 @pytest.mark.parametrize("stack", shipped_stacks())
 def test_every_shipped_stack_has_no_mandatory_violations(pack: PolicyPackClient, stack: str) -> None:
-    declared = run_program(stack)
+    declared = run_program(PROJECT_DIR, stack)
     pack.configure(load_environment_config(str(declared.outputs["environment"])))
     mandatory = [v for v in analyze_all(pack, declared.resources) if v.mandatory]
     assert mandatory == []
 
 
 def test_dev_reports_its_missing_deletion_protection_as_advisory_only(pack: PolicyPackClient) -> None:
-    declared = run_program("dev")
+    declared = run_program(PROJECT_DIR, "dev")
     pack.configure(load_environment_config("dev"))
     found = analyze_all(pack, declared.resources)
     assert {(v.policy, v.level) for v in found} == {("dynamodb-table-deletion-protection-enabled", "advisory")}
@@ -76,7 +77,7 @@ def test_dev_reports_its_missing_deletion_protection_as_advisory_only(pack: Poli
 
 
 def bad(name: str, **inputs: object) -> DeclaredResource:
-    good = dict(run_program("prod").tables["items-prod"].inputs)
+    good = dict(run_program(PROJECT_DIR, "prod").tables["items-prod"].inputs)
     good.update(name=name, **inputs)
     for key in [k for k, v in good.items() if v is None]:
         del good[key]

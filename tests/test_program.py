@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from scripts.mock_stack import TABLE_TYPE, DeclaredStack, run_program, shipped_stacks
-from scripts.paths import PROJECT_DIR
+from scripts.mock_stack import TABLE_TYPE, DeclaredStack, run_program
+from tests.project import PROJECT_DIR, shipped_stacks
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class Expected:
 
 
 EXPECTED: dict[str, dict[str, Expected]] = {
-    "creator-platform": {  # seed 000
+    "creator-platform": {  # the creator platform's storage stack
         "creators": Expected("CreatorsTable", "CREATORS_TABLE_NAME", (("id", "S"),), {
             "slug-index": (("slug", "HASH", "S"),),
             "userId-index": (("userId", "HASH", "S"),),
@@ -41,7 +41,7 @@ EXPECTED: dict[str, dict[str, Expected]] = {
         "analytics-summaries": Expected("AnalyticsSummariesTable", "ANALYTICS_SUMMARIES_TABLE_NAME",
                                         (("creatorId", "S"), ("date", "S")), {}),
     },
-    "shop-import": {  # seed 002
+    "shop-import": {  # the shop-import team's implementation plan
         "shops": Expected("Shops", "SHOPS_TABLE_NAME", (("domain", "S"),), {}),
         "jobs": Expected("Jobs", "JOBS_TABLE_NAME", (("jobId", "S"),), {
             "shopDomain-createdAt-index": (("shopDomain", "HASH", "S"), ("createdAt", "RANGE", "S")),
@@ -50,7 +50,7 @@ EXPECTED: dict[str, dict[str, Expected]] = {
         "import-history": Expected("ImportHistory", "IMPORT_HISTORY_TABLE_NAME",
                                    (("shopDomain", "S"), ("timestamp", "N")), {}, ttl="expiresAt"),
     },
-    "items-service": {  # seed 003
+    "items-service": {  # the items team's data-layer README
         "items": Expected("items", "ITEMS_TABLE_NAME", (("id", "S"),), {
             "status-index": (("status", "HASH", "S"), ("createdAt", "RANGE", "N")),
         }, ttl="ttl"),
@@ -60,7 +60,7 @@ EXPECTED: dict[str, dict[str, Expected]] = {
     },
 }
 
-# Seed 004 gives a GSI count and TTL per table and names two indexes.
+# The construction-expenses team's export gives a GSI count and TTL per table and names two indexes.
 CONSTRUCTION_GSI_COUNTS = {
     "companies": 1, "company-users": 2, "company-expenses": 2, "company-projects": 0,
     "company-contractors": 0, "company-works": 0, "invitations": 1, "paddle-subscriptions": 2,
@@ -92,7 +92,7 @@ STACKS = shipped_stacks()
 
 @pytest.fixture(scope="module", params=STACKS)
 def declared(request: pytest.FixtureRequest) -> DeclaredStack:
-    return run_program(request.param)
+    return run_program(PROJECT_DIR, request.param)
 
 
 def test_declares_exactly_the_configured_tables(declared: DeclaredStack) -> None:
@@ -198,11 +198,11 @@ def test_exports_table_names_arns_and_service_environment_variables(declared: De
     ("prod", ["items-prod", "construction-expenses-companies", "ProductsTable", "CreatorsTable"]),
 ])
 def test_seed_naming_conventions_are_reproduced(stack: str, names: list[str]) -> None:
-    assert set(names) <= set(run_program(stack).tables)
+    assert set(names) <= set(run_program(PROJECT_DIR, stack).tables)
 
 
 def test_prod_adopts_the_existing_products_and_construction_tables() -> None:
-    prod = run_program("prod")
+    prod = run_program(PROJECT_DIR, "prod")
     adopted = {name for name, table in prod.tables.items() if table.import_id}
     assert all(prod.tables[name].import_id == name for name in adopted)
     assert adopted == {"ProductsTable"} | {f"construction-expenses-{key}" for key in CONSTRUCTION_GSI_COUNTS}
@@ -212,14 +212,14 @@ def test_prod_uses_customer_managed_keys_with_the_family_key_overriding_the_stac
     config = stack_config("prod")
     stack_key = config["dynamodb-tables:kmsKeyArn"]
     shop_key = config["dynamodb-tables:families"]["shop-import"]["kmsKeyArn"]
-    prod = run_program("prod")
+    prod = run_program(PROJECT_DIR, "prod")
     shops = prod.tables["Shops-prod"].inputs
     assert shops["serverSideEncryption"] == {"enabled": True, "kmsKeyArn": shop_key}
     assert shops["tags"]["data-classification"] == "sensitive"
     assert prod.tables["items-prod"].inputs["serverSideEncryption"] == {"enabled": True, "kmsKeyArn": stack_key}
-    assert "kmsKeyArn" not in run_program("dev").tables["items-dev"].inputs["serverSideEncryption"]
+    assert "kmsKeyArn" not in run_program(PROJECT_DIR, "dev").tables["items-dev"].inputs["serverSideEncryption"]
 
 
 def test_declared_resources_are_all_tables_or_family_components() -> None:
-    dev = run_program("dev")
+    dev = run_program(PROJECT_DIR, "dev")
     assert {r.type for r in dev.resources if r.custom} == {TABLE_TYPE}

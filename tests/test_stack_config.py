@@ -11,12 +11,13 @@ import pulumi
 import pytest
 import yaml
 
-from components.stack_config import load_stack_file
-from components.table_spec import ModelError
+from components.model.config import load_stack_file
+from components.model.spec import ModelError
 from scripts.mock_stack import run_program
-from scripts.paths import PROJECT_DIR
+from tests.project import DATA_DIR, PROJECT_DIR
 
-SHARED_SCHEMA = PROJECT_DIR.parent / "shared" / "schemas" / "pulumi-project.schema.json"
+# Vendored from pulumi/pulumi (see tests/data/README.md): the tests need nothing outside the repository.
+PULUMI_PROJECT_SCHEMA = DATA_DIR / "pulumi-project.schema.json"
 Mutation = Callable[[dict[str, str]], None]
 
 
@@ -48,7 +49,7 @@ def run_with(stack: str, mutate: Mutation) -> str:
     config = load_stack_file(PROJECT_DIR, stack)
     mutate(config)
     with pytest.raises(pulumi.RunError) as caught:
-        run_program(stack, config)
+        run_program(PROJECT_DIR, stack, config)
     return str(caught.value)
 
 
@@ -144,14 +145,14 @@ def test_malformed_stack_file_names_the_file_and_line(tmp_path: Path) -> None:
 
 
 def test_pulumi_yaml_validates_against_pulumis_project_schema() -> None:
-    schema = json.loads(SHARED_SCHEMA.read_text())
+    schema = json.loads(PULUMI_PROJECT_SCHEMA.read_text())
     project = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
     jsonschema.Draft202012Validator(schema).validate(project)
     assert project["runtime"]["options"] == {"toolchain": "pip", "virtualenv": "venv"}
 
 
 def test_project_schema_check_would_catch_an_untyped_config_declaration() -> None:
-    schema = json.loads(SHARED_SCHEMA.read_text())
+    schema = json.loads(PULUMI_PROJECT_SCHEMA.read_text())
     project = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
     project["config"]["families"] = {"type": "object"}
     with pytest.raises(jsonschema.ValidationError):

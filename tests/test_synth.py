@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from components.plan import plan_from_stack_file
+from components.families import plan_from_stack_file
 from scripts.cli import main
-from scripts.commands.synth import DOCS_FILE, DOCS_STACK
-from scripts.mock_stack import run_program, shipped_stacks
-from scripts.paths import PROJECT_DIR
+from scripts.commands.synth import DOCS_STACK
+from scripts.mock_stack import run_program
 from scripts.schema_docs import render
 from scripts.schema_files import TableSchema, comparable, declared_schema, read_schema
+from tests.project import PROJECT, PROJECT_DIR, shipped_stacks
 
 
 def schema_from_pulumi_inputs(inputs: dict[str, Any]) -> TableSchema:
@@ -57,7 +57,7 @@ def schema_from_pulumi_inputs(inputs: dict[str, Any]) -> TableSchema:
 
 @pytest.mark.parametrize("stack", shipped_stacks())
 def test_synth_agrees_with_the_pulumi_resources_for_every_stack(stack: str) -> None:
-    resources = run_program(stack).tables
+    resources = run_program(PROJECT_DIR, stack).tables
     plans = plan_from_stack_file(PROJECT_DIR, stack)
     assert {p.name for p in plans} == set(resources)
     for plan in plans:
@@ -82,21 +82,22 @@ def test_synth_writes_two_files_per_table_that_read_back_the_same(tmp_path: Path
 
 
 def test_committed_database_schema_doc_is_current() -> None:
-    assert DOCS_FILE.read_text() == render(DOCS_STACK, plan_from_stack_file(PROJECT_DIR, DOCS_STACK)), (
+    assert PROJECT.docs_file.read_text() == render(DOCS_STACK, plan_from_stack_file(PROJECT_DIR, DOCS_STACK)), (
         "docs/database-schema.md is stale: run make docs")
 
 
-def test_docs_check_reports_a_stale_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
-    stale = tmp_path / "database-schema.md"
-    stale.write_text(DOCS_FILE.read_text().replace("slug-index", "slug-idx"))
-    monkeypatch.setattr("scripts.commands.synth.DOCS_FILE", stale)
-    assert main(["docs", "--check"]) == 1
+def test_docs_check_reports_a_stale_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for file in ("Pulumi.yaml", f"Pulumi.{DOCS_STACK}.yaml"):
+        (tmp_path / file).write_text((PROJECT_DIR / file).read_text())
+    stale = tmp_path / "docs" / "database-schema.md"
+    stale.parent.mkdir()
+    stale.write_text(PROJECT.docs_file.read_text().replace("slug-index", "slug-idx"))
+    assert main(["docs", "--check", "--project-dir", str(tmp_path)]) == 1
     assert capsys.readouterr().err == f"{stale} does not match the table model; run make docs\n"
 
 
 def test_docs_document_every_index_with_its_access_pattern_and_an_example_query() -> None:
-    text = DOCS_FILE.read_text()
+    text = PROJECT.docs_file.read_text()
     for plan in plan_from_stack_file(PROJECT_DIR, DOCS_STACK):
         for index in plan.spec.global_indexes:
             assert index.access_pattern and index.access_pattern in text, index.name
@@ -106,9 +107,10 @@ def test_docs_document_every_index_with_its_access_pattern_and_an_example_query(
 def test_multi_attribute_gsis_lsis_and_include_render_the_same_in_pulumi_and_synth() -> None:
     import pulumi
 
-    from components.plan import TablePlan
-    from components.table import declare_table
-    from components.table_spec import GlobalIndex, Key, LocalIndex, Projection, TableSpec
+    from components.model.config import FamilySettings
+    from components.model.plan import TablePlan
+    from components.model.spec import GlobalIndex, Key, LocalIndex, Projection, TableSpec
+    from components.resources.table import declare_table
     from scripts.mock_stack import _CloudMocks, _RecordingMonitor
 
     spec = TableSpec(
@@ -119,9 +121,11 @@ def test_multi_attribute_gsis_lsis_and_include_render_the_same_in_pulumi_and_syn
                                     non_key_attributes=("total",)),),
         local_indexes=(LocalIndex("by-total", sort=Key("total", "N"), projection=Projection.KEYS_ONLY),),
     )
+    settings = FamilySettings(prefix="", suffix="-dev", existing_tables=None, adopt_all=False, tags={"owner": "o"},
+                              kms_key_arn=None, deletion_protection=False, pitr_enabled=True,
+                              pitr_recovery_period_days=7)
     plan = TablePlan(family="shop", spec=spec, name="orders-dev", environment="dev", tags={"owner": "o"},
-                     kms_key_arn=None, deletion_protection=False, pitr_enabled=True, pitr_recovery_period_days=7,
-                     protect=False, existing=False)
+                     settings=settings, protect=False)
     monitor = _RecordingMonitor(_CloudMocks("us-east-1"))
     pulumi.runtime.set_mocks(monitor.mocks, project="p", stack="s", preview=True, monitor=monitor)
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from components.table_spec import (
+from components.model.spec import (
     Capacity,
     GlobalIndex,
     Key,

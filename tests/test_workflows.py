@@ -9,8 +9,7 @@ from typing import Any
 
 import yaml
 
-from scripts.mock_stack import shipped_stacks
-from scripts.paths import PROJECT_DIR
+from tests.project import PROJECT_DIR, shipped_stacks
 
 WORKFLOWS = PROJECT_DIR / ".github" / "workflows"
 CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"

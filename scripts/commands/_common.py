@@ -1,4 +1,8 @@
-"""Wiring shared by the subcommands: the connection from the common flags, and stack loading."""
+"""Wiring shared by the subcommands: the project, the connection from the common flags, stack loading.
+
+Only cheap modules are imported at the top: `tables --help` and every subcommand's `--help` must not
+pay for boto3 or the model. Each handler imports what its work needs when it runs.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,15 @@ import argparse
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from components.plan import TablePlan, plan_from_stack_file
-from scripts import local_endpoint
-from scripts.aws import Connection
 from scripts.errors import ToolError
-from scripts.paths import PROJECT_DIR
-from scripts.schema_files import TableSchema, declared_schema, read_schema_dir
+
+if TYPE_CHECKING:  # for annotations only: importing them at start-up would slow every --help
+    from components.model.plan import TablePlan
+    from scripts.aws import Connection
+    from scripts.project import Project
+    from scripts.schema_files import TableSchema
 
 
 def add_local_flag(parser: argparse.ArgumentParser) -> None:
@@ -21,11 +26,25 @@ def add_local_flag(parser: argparse.ArgumentParser) -> None:
                         help="use the endpoint started by `tables local up` (with placeholder credentials)")
 
 
+def project(args: argparse.Namespace) -> Project:
+    """The project from --project-dir, else the nearest Pulumi.yaml at or above the working directory."""
+    from scripts.project import find_project
+
+    if getattr(args, "project", None) is None:
+        explicit = args.project_dir is not None
+        args.project = find_project(args.project_dir if explicit else Path.cwd(), explicit=explicit)
+    found: Project = args.project
+    return found
+
+
 def connection(args: argparse.Namespace, **overrides: Any) -> Connection:
+    from scripts import local_endpoint
+    from scripts.aws import Connection
+
     endpoint_url, region = args.endpoint_url, args.region
     args.local_engine = None
     if getattr(args, "local", False):
-        endpoint = local_endpoint.recorded()
+        endpoint = local_endpoint.recorded(local_endpoint.state_dir(project(args)))
         if endpoint is None or not local_endpoint.is_alive(endpoint):
             raise ToolError("NoLocalEndpoint", "no local endpoint is running; start one with tables local up")
         endpoint_url, args.local_engine = endpoint.url, endpoint.engine
@@ -43,13 +62,15 @@ def add_stack_or_schemas(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--schemas", type=Path, help="a directory of <table>.json schema files")
 
 
-def stack_plans(stack: str) -> list[TablePlan]:
-    return plan_from_stack_file(PROJECT_DIR, stack)
+def stack_plans(args: argparse.Namespace) -> list[TablePlan]:
+    return project(args).plans(args.stack)
 
 
 def load_schemas(args: argparse.Namespace) -> list[TableSchema]:
+    from scripts.schema_files import declared_schema, read_schema_dir
+
     if getattr(args, "stack", None):
-        return [declared_schema(plan) for plan in stack_plans(args.stack)]
+        return [declared_schema(plan) for plan in stack_plans(args)]
     return read_schema_dir(args.schemas)
 
 

@@ -6,7 +6,6 @@ import argparse
 from typing import Any
 
 from scripts.commands._common import add_local_flag, add_stack_or_schemas, connection, load_schemas, print_json
-from scripts.create_tables import create_tables
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -22,6 +21,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from scripts.create_tables import create_tables
+
     schemas = load_schemas(args)
     results = create_tables(connection(args).client(), schemas, dry_run=args.dry_run)
     if args.json:

@@ -6,7 +6,6 @@ import argparse
 from typing import Any
 
 from scripts.commands._common import add_local_flag, add_stack_or_schemas, connection, load_schemas, print_json
-from scripts.drift import detect_drift, format_drift
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -19,6 +18,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from scripts.drift import detect_drift, format_drift
+
     schemas = load_schemas(args)
     results = detect_drift(connection(args).client(), schemas)
     if args.json:

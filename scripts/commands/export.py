@@ -8,7 +8,6 @@ from typing import Any
 
 from scripts.commands._common import add_local_flag, connection, print_json
 from scripts.errors import ToolError
-from scripts.export_tables import SUMMARY_FILE, export_tables, tables_with_prefix
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -25,6 +24,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from scripts.export_tables import SUMMARY_FILE, export_tables, tables_with_prefix
+
     client = connection(args).client()
     names = tables_with_prefix(client, args.prefix) if args.prefix is not None else \
         [name.strip() for name in args.tables.split(",") if name.strip()]

@@ -6,8 +6,7 @@ import argparse
 from typing import Any
 
 from scripts import local_endpoint
-from scripts.commands._common import print_json
-from scripts.inventory import as_rows, format_rows, inventory
+from scripts.commands._common import print_json, project
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -29,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _up(args: argparse.Namespace) -> int:
-    endpoint = local_endpoint.start(args.engine, args.port, args.delay_transient_statuses)
+    endpoint = local_endpoint.start(project(args), args.engine, args.port, args.delay_transient_statuses)
     if args.json:
         print_json({"engine": endpoint.engine, "url": endpoint.url, "pid": endpoint.pid})
     else:
@@ -39,8 +38,9 @@ def _up(args: argparse.Namespace) -> int:
 
 
 def _down(args: argparse.Namespace) -> int:
-    endpoint = local_endpoint.recorded()
-    stopped = endpoint is not None and local_endpoint.stop(endpoint)
+    state = local_endpoint.state_dir(project(args))
+    endpoint = local_endpoint.recorded(state)
+    stopped = endpoint is not None and local_endpoint.stop(endpoint, state)
     if args.json:
         print_json({"stopped": stopped})
     elif stopped and endpoint is not None:
@@ -51,7 +51,9 @@ def _down(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    endpoint = local_endpoint.recorded()
+    from scripts.inventory import as_rows, format_rows, inventory
+
+    endpoint = local_endpoint.recorded(local_endpoint.state_dir(project(args)))
     if endpoint is None or not local_endpoint.is_alive(endpoint):
         if args.json:
             print_json({"running": False})

@@ -8,21 +8,17 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.progress import Progress, ProgressColumn, SpinnerColumn, Task, TextColumn, TimeElapsedColumn
-from rich.text import Text
-
-from components.plan import TablePlan
-from scripts.commands._common import add_local_flag, connection, print_json, stack_plans
+from scripts.commands._common import add_local_flag, connection, print_json, project, stack_plans
 from scripts.errors import ToolError
-from scripts.migrate.backfill import BackfillOptions
-from scripts.migrate.history import COUNTERS, History
-from scripts.migrate.registry import discover
-from scripts.migrate.runner import RunOptions, RunResult, history_table, pending, states, up
-from scripts.migrate.writes import WRITE_APIS
-from scripts.paths import MIGRATIONS_DIR
+from scripts.migrate import WRITE_APIS
+
+if TYPE_CHECKING:  # annotations only: the runner and boto3 load when the command runs, not for --help
+    from components.model.plan import TablePlan
+    from scripts.aws import DynamoDBClient
+    from scripts.migrate.history import History
+    from scripts.migrate.runner import RunResult
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -33,7 +29,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=["status", "up", "history", "validate"])
     parser.add_argument("--stack", required=True, help="stack name (Pulumi.<stack>.yaml)")
     parser.add_argument("--to", help="up: stop after this migration id")
-    parser.add_argument("--migrations", type=Path, default=MIGRATIONS_DIR, help="the migrations directory")
+    parser.add_argument("--migrations", type=Path, help="the migrations directory (default: the project's migrations/)")
     parser.add_argument("--dry-run", action="store_true", help="up: report what would change; write nothing")
     parser.add_argument("--segments", type=_segment_list,
                         help="up, fan-out: run only these scan segments (e.g. 0-3,8); needs --total-segments")
@@ -64,21 +60,24 @@ def _segment_list(text: str) -> list[int]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from scripts.aws import find_table
+    from scripts.migrate.history import History
+    from scripts.migrate.registry import discover
+    from scripts.migrate.runner import history_table
+
     if args.segments is not None and any(s >= args.total_segments for s in args.segments):
         raise ToolError("InvalidArgument", f"--segments {max(args.segments)} is not below --total-segments "
                                            f"{args.total_segments}")
-    plans = stack_plans(args.stack)
+    plans = stack_plans(args)
     table = history_table(plans, args.stack)
     conn = connection(args, retry_mode=args.retry_mode, max_attempts=args.max_attempts)
     # The engine builds every request itself: skip botocore's client-side validation (pure CPU per call).
     client = conn.client(max_pool_connections=args.workers + 4, parameter_validation=False)
     history = History(client, table)
-    migrations = discover(args.migrations)
-    try:
-        client.describe_table(TableName=table)
-    except client.exceptions.ResourceNotFoundException:
+    migrations = discover(args.migrations or project(args).migrations_dir)
+    if find_table(client, table) is None:
         raise ToolError("TableNotFound", f"the migration history table '{table}' does not exist at {args.where}; "
-                                         "create the stack's tables first (pulumi up, or tables create)") from None
+                                         "create the stack's tables first (pulumi up, or tables create)")
     if args.action == "status":
         return _status(args, migrations, history)
     if args.action == "validate":
@@ -89,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace, migrations: Any, history: History) -> int:
+    from scripts.migrate.runner import states
+
     found = states(migrations, history.records())
     if args.json:
         print_json([{"id": s.migration_id, "state": s.state, "description": s.description} for s in found])
@@ -102,6 +103,8 @@ def _status(args: argparse.Namespace, migrations: Any, history: History) -> int:
 
 
 def _validate(args: argparse.Namespace, migrations: Any, history: History) -> int:
+    from scripts.migrate.runner import states
+
     found = states(migrations, history.records())
     changed = [s for s in found if s.state in ("changed", "missing")]
     if args.json:
@@ -117,6 +120,8 @@ def _validate(args: argparse.Namespace, migrations: Any, history: History) -> in
 
 
 def _history(args: argparse.Namespace, history: History) -> int:
+    from scripts.migrate.history import COUNTERS
+
     records = sorted(history.records().values(), key=lambda r: r.migration_id)
     if args.json:
         print_json([vars(r) for r in records])
@@ -130,13 +135,16 @@ def _history(args: argparse.Namespace, history: History) -> int:
     return 0
 
 
-class _ItemsPerSecond(ProgressColumn):
-    def render(self, task: Task) -> Text:
-        return Text(f"{task.speed or 0:,.0f} items/s")
-
-
 @contextmanager
 def _progress_display(args: argparse.Namespace) -> Iterator[Any]:
+    from rich.console import Console
+    from rich.progress import Progress, ProgressColumn, SpinnerColumn, Task, TextColumn, TimeElapsedColumn
+    from rich.text import Text
+
+    class _ItemsPerSecond(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            return Text(f"{task.speed or 0:,.0f} items/s")
+
     console = Console(stderr=True)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,.0f} scanned"),
                   TextColumn("{task.fields[updated]:,} updated"), _ItemsPerSecond(), TimeElapsedColumn(),
@@ -158,7 +166,11 @@ def _write_api(args: argparse.Namespace) -> str:
     return "update-item" if args.local_engine == "moto" else "batch-statement"
 
 
-def _up(args: argparse.Namespace, plans: list[TablePlan], client: Any, history: History, migrations: Any) -> int:
+def _up(args: argparse.Namespace, plans: list[TablePlan], client: DynamoDBClient, history: History,
+        migrations: Any) -> int:
+    from scripts.migrate.backfill import BackfillOptions
+    from scripts.migrate.runner import RunOptions, pending, up
+
     options = RunOptions(
         backfill=BackfillOptions(total_segments=args.total_segments, segments=args.segments, workers=args.workers,
                                  page_size=args.page_size, lease_seconds=args.lock_lease, dry_run=args.dry_run,
@@ -191,6 +203,8 @@ def _as_json(result: RunResult, write_api: str) -> dict[str, Any]:
 
 
 def _summary(result: RunResult, elapsed: float) -> str:
+    from scripts.migrate.history import COUNTERS
+
     counts = ", ".join(f"{name} {result.counts[name]}" for name in COUNTERS)
     if result.outcome == "dry-run":
         lines = [f"{result.migration_id} dry run: {sum(b.candidates for b in result.backfills)} items would change "

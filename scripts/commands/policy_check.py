@@ -5,11 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
-from scripts.paths import PROJECT_DIR
-from scripts.policy_check import check_stack, format_report
+from scripts.commands._common import project
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -20,13 +18,14 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
                     "policy pack (over gRPC) with policies/config/<environment>.json. Exit 1 on any "
                     "mandatory violation.")
     parser.add_argument("--stack", required=True, help="stack name (Pulumi.<stack>.yaml)")
-    parser.add_argument("--project-dir", type=Path, default=PROJECT_DIR,
-                        help="the Pulumi project (default: this checkout)")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    report = check_stack(args.stack, args.project_dir)
+    # The only command that needs Pulumi: it runs the program and the pack.
+    from scripts.policy_check import check_stack, format_report
+
+    report = check_stack(args.stack, project(args).root)
     if args.json:
         print(json.dumps({"stack": report.stack, "environment": report.environment,
                           "violations": [asdict(v) for v in report.violations]}, indent=2))

@@ -6,7 +6,6 @@ import argparse
 from typing import Any
 
 from scripts.commands._common import add_local_flag, connection, print_json, stack_plans
-from scripts.seed_data import seed
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -20,7 +19,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    plans = stack_plans(args.stack)
+    from scripts.seed_data import seed
+
+    plans = stack_plans(args)
     environment = plans[0].environment if plans else ""
     conn = connection(args)
     report = seed(conn.client(), conn.resource(), plans, environment, clear=args.clear)

@@ -7,12 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scripts.commands._common import print_json, stack_plans
-from scripts.paths import PROJECT_DIR
-from scripts.schema_docs import render
-from scripts.schema_files import declared_schema, write_schema
+from scripts.commands._common import print_json, project, stack_plans
 
-DOCS_FILE = PROJECT_DIR / "docs" / "database-schema.md"
 DOCS_STACK = "dev"
 
 
@@ -32,18 +28,20 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run_synth(args: argparse.Namespace) -> int:
-    out = args.out or PROJECT_DIR / "schemas" / args.stack
-    plans = stack_plans(args.stack)
+    from scripts.schema_files import declared_schema, write_schema
+
+    out = args.out or project(args).schemas_dir(args.stack)
+    plans = stack_plans(args)
     rows: list[dict[str, Any]] = []
     for plan in plans:
         schema = declared_schema(plan)
         files = write_schema(schema, out)
-        spec = plan.spec
+        spec, settings = plan.spec, plan.settings
         rows.append({"table": plan.name, "family": plan.family,
                      "keys": " + ".join(f"{k.name}:{k.type}" for k in spec.primary_key),
                      "gsis": len(spec.global_indexes), "ttl": spec.ttl_attribute or "-",
                      "stream": spec.stream.view_type.value if spec.stream else "-",
-                     "pitr": f"{plan.pitr_recovery_period_days} days" if plan.pitr_enabled else "off",
+                     "pitr": f"{settings.pitr_recovery_period_days} days" if settings.pitr_enabled else "off",
                      "files": [str(f) for f in files]})
     if args.json:
         print_json(rows)
@@ -58,13 +56,16 @@ def run_synth(args: argparse.Namespace) -> int:
 
 
 def run_docs(args: argparse.Namespace) -> int:
-    text = render(DOCS_STACK, stack_plans(DOCS_STACK))
+    from scripts.schema_docs import render
+
+    docs_file = project(args).docs_file
+    text = render(DOCS_STACK, project(args).plans(DOCS_STACK))
     if args.check:
-        if not DOCS_FILE.is_file() or DOCS_FILE.read_text() != text:
-            print(f"{DOCS_FILE} does not match the table model; run make docs", file=sys.stderr)
+        if not docs_file.is_file() or docs_file.read_text() != text:
+            print(f"{docs_file} does not match the table model; run make docs", file=sys.stderr)
             return 1
-        print(f"{DOCS_FILE} is up to date")
+        print(f"{docs_file} is up to date")
         return 0
-    DOCS_FILE.write_text(text)
-    print(f"wrote {DOCS_FILE}")
+    docs_file.write_text(text)
+    print(f"wrote {docs_file}")
     return 0

@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from scripts.aws import DynamoDBClient
 from scripts.migrate.history import COUNTERS, History, from_item
 from scripts.migrate.writes import Target, Update, Write, writer_for
 
@@ -78,7 +79,7 @@ def backoff(attempt: int, base: float = 0.05, cap: float = 5.0) -> float:
 
 
 class BackfillRun:
-    def __init__(self, client: Any, history: History, migration_id: str, spec: Backfill,
+    def __init__(self, client: DynamoDBClient, history: History, migration_id: str, spec: Backfill,
                  options: BackfillOptions, progress: Progress | None = None) -> None:
         self.client = client
         self.history = history
@@ -242,6 +243,6 @@ class BackfillRun:
         return self.result
 
 
-def run_backfill(client: Any, history: History, migration_id: str, spec: Backfill, options: BackfillOptions,
+def run_backfill(client: DynamoDBClient, history: History, migration_id: str, spec: Backfill, options: BackfillOptions,
                  progress: Progress | None = None) -> BackfillResult:
     return BackfillRun(client, history, migration_id, spec, options, progress).run()

@@ -23,7 +23,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from scripts.aws import error_code
+from scripts.aws import DynamoDBClient, error_code
 from scripts.errors import ToolError
 
 RECORD = "RECORD"
@@ -79,7 +79,7 @@ def _now_iso() -> str:
 
 
 class History:
-    def __init__(self, client: Any, table: str) -> None:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
         self.client = client
         self.table = table
         self.me = who_am_i()

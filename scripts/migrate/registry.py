@@ -1,7 +1,9 @@
 """Migration modules: `migrations/NNNN_name.py`, each with ID, DESCRIPTION and run(ctx).
 
 Modules are loaded by path (their names start with digits); the checksum is the sha256 of the
-source, so `validate` notices an applied migration that was edited afterwards.
+source, so `validate` notices an applied migration that was edited afterwards. A migration whose
+source was changed without changing what it does (its imports moved, say) lists the checksums it
+replaces in `EQUIVALENT_CHECKSUMS`, so environments that applied the old source still agree.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from scripts.errors import ToolError
-from scripts.paths import MIGRATIONS_DIR
 
 FILE_PATTERN = re.compile(r"^(?P<id>\d{4})_[a-z0-9_]+\.py$")
 
@@ -27,6 +28,10 @@ class Migration:
     path: Path
     checksum: str
     run: Callable[[Any], None]
+    equivalent_checksums: frozenset[str] = frozenset()
+
+    def matches(self, recorded_checksum: str) -> bool:
+        return recorded_checksum == self.checksum or recorded_checksum in self.equivalent_checksums
 
 
 def checksum_of(path: Path) -> str:
@@ -50,11 +55,15 @@ def load_migration(path: Path) -> Migration:
             raise ToolError("InvalidMigration", f"{path}: missing {attribute} (see migrations/TEMPLATE.py)")
     if match["id"] != module.ID:
         raise ToolError("InvalidMigration", f"{path}: ID {module.ID!r} does not match the file name's {match['id']!r}")
+    equivalent = getattr(module, "EQUIVALENT_CHECKSUMS", ())
+    if not isinstance(equivalent, tuple | list | frozenset | set) or not all(
+            isinstance(c, str) and len(c) == 64 for c in equivalent):
+        raise ToolError("InvalidMigration", f"{path}: EQUIVALENT_CHECKSUMS must be a tuple of sha256 hex digests")
     return Migration(id=module.ID, description=module.DESCRIPTION, path=path, checksum=checksum_of(path),
-                     run=module.run)
+                     run=module.run, equivalent_checksums=frozenset(equivalent))
 
 
-def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+def discover(directory: Path) -> list[Migration]:
     migrations = [load_migration(p) for p in sorted(directory.glob("*.py")) if FILE_PATTERN.match(p.name)]
     seen: set[str] = set()
     for migration in migrations:

@@ -9,27 +9,29 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.plan import TablePlan
+from components.families.migration_history import FAMILY as HISTORY_FAMILY
+from components.families.migration_history import migrations_table
+from components.model.plan import TablePlan, find_plan
+from components.model.spec import TableSpec
+from scripts.aws import DynamoDBClient
 from scripts.errors import ToolError
 from scripts.migrate.backfill import Backfill, BackfillOptions, BackfillResult, Progress, run_backfill
-from scripts.migrate.history import COUNTERS, History, MigrationRecord
+from scripts.migrate.history import COUNTERS, History, MigrationRecord, from_item, to_item
 from scripts.migrate.registry import Migration
 
 logger = logging.getLogger(__name__)
 
-HISTORY_FAMILY, HISTORY_TABLE = "migration-history", "migrations"
-
 
 def history_table(plans: Sequence[TablePlan], stack: str) -> str:
-    for plan in plans:
-        if (plan.family, plan.spec.key) == (HISTORY_FAMILY, HISTORY_TABLE):
-            return plan.name
-    raise ToolError("NoHistoryTable", f"stack '{stack}' does not deploy the {HISTORY_FAMILY} family, which holds "
-                                      "the migration history; add it to the stack's families")
+    plan = find_plan(plans, migrations_table)
+    if plan is None:
+        raise ToolError("NoHistoryTable", f"stack '{stack}' does not deploy the {HISTORY_FAMILY.key} family, which "
+                                          "holds the migration history; add it to the stack's families")
+    return plan.name
 
 
 @dataclass
@@ -47,7 +49,7 @@ def states(migrations: Sequence[Migration], records: dict[str, MigrationRecord])
         if record is None:
             state = "pending"
         elif record.status == "succeeded":
-            state = "applied" if record.checksum == migration.checksum else "changed"
+            state = "applied" if migration.matches(record.checksum) else "changed"
         else:
             state = record.status
         found.append(MigrationState(migration.id, migration.description, state, record))
@@ -68,9 +70,13 @@ class RunOptions:
 
 @dataclass
 class MigrationContext:
-    """What a migration's run(ctx) gets: its tables, the engine, and whether this is a dry run."""
+    """What a migration's run(ctx) gets: its tables, the engine, and whether this is a dry run.
 
-    client: Any
+    Migrations see it through `scripts.migrate.api`; its methods are the whole of what they may use
+    besides `client` (a typed boto3 DynamoDB client for anything else).
+    """
+
+    client: DynamoDBClient
     plans: Sequence[TablePlan]
     history: History
     migration_id: str
@@ -88,11 +94,26 @@ class MigrationContext:
         """Every backfill finished every segment (false in a dry run, or while fan-out workers remain)."""
         return not self.dry_run and all(result.complete for result in self.backfills)
 
-    def table(self, family: str, key: str) -> str:
-        for plan in self.plans:
-            if (plan.family, plan.spec.key) == (family, key):
-                return plan.name
-        raise ToolError("UnknownTable", f"migration {self.migration_id}: the stack declares no table {family}/{key}")
+    def table(self, spec: TableSpec) -> str:
+        """The physical name of a table of the model (e.g. `products_table`) in this stack."""
+        plan = find_plan(self.plans, spec)
+        if plan is None:
+            raise ToolError("UnknownTable", f"migration {self.migration_id}: the stack does not deploy table "
+                                            f"'{spec.key}' ({spec.base_name}); add its family to the stack")
+        return plan.name
+
+    def get_item(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+        """One item by key, read consistently, as plain Python values; None when there is none."""
+        found = self.client.get_item(TableName=table, Key=to_item(key), ConsistentRead=True)
+        return from_item(found["Item"]) if "Item" in found else None
+
+    def scan(self, table: str, attributes: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """Every item of a table, projected to `attributes`, as plain Python values (paginated)."""
+        names = {f"#a{i}": name for i, name in enumerate(attributes)}
+        for page in self.client.get_paginator("scan").paginate(
+                TableName=table, ProjectionExpression=", ".join(names), ExpressionAttributeNames=names):
+            for item in page.get("Items", []):
+                yield from_item(item)
 
     def log(self, message: str) -> None:
         self.options.log(message)
@@ -153,7 +174,7 @@ def pending(migrations: Sequence[Migration], records: dict[str, MigrationRecord]
     return [m for m in selected if to is None or m.id <= to]
 
 
-def run_one(client: Any, plans: Sequence[TablePlan], history: History, migration: Migration,
+def run_one(client: DynamoDBClient, plans: Sequence[TablePlan], history: History, migration: Migration,
             options: RunOptions) -> RunResult:
     ctx = MigrationContext(client, plans, history, migration.id, options)
     if not ctx.dry_run:
@@ -177,7 +198,7 @@ def run_one(client: Any, plans: Sequence[TablePlan], history: History, migration
     return RunResult(migration.id, "succeeded", ctx.counts, ctx.consumed_capacity, ctx.backfills)
 
 
-def up(client: Any, plans: Sequence[TablePlan], history: History, migrations: Sequence[Migration],
+def up(client: DynamoDBClient, plans: Sequence[TablePlan], history: History, migrations: Sequence[Migration],
        options: RunOptions) -> list[RunResult]:
     fan_out = options.backfill.segments is not None
     if options.backfill.dry_run or fan_out:

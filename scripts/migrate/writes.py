@@ -17,13 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from botocore.exceptions import ClientError
 
+from scripts.aws import DynamoDBClient
+
+if TYPE_CHECKING:  # boto3-stubs request shapes, for the type checker only
+    from mypy_boto3_dynamodb.type_defs import BatchStatementRequestTypeDef
+from scripts.migrate import WRITE_APIS
 from scripts.migrate.history import is_conditional_failure, to_item, to_value
 
-WRITE_APIS = ("batch-statement", "update-item")
 STATEMENTS_PER_REQUEST = 25  # BatchExecuteStatement's limit
 
 # Statement errors worth sending again; botocore retries whole requests, not statements within one.
@@ -98,10 +102,10 @@ class StatementWriter:
 
     batch_size = STATEMENTS_PER_REQUEST
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: DynamoDBClient) -> None:
         self.client = client
 
-    def statement(self, target: Target, write: Write) -> dict[str, Any]:
+    def statement(self, target: Target, write: Write) -> BatchStatementRequestTypeDef:
         update, item = write.update, write.item
         changes = [f"SET {_quote(name)}=?" for name in update.set]
         changes += [f"REMOVE {_quote(name)}" for name in update.remove]
@@ -137,7 +141,7 @@ class ItemWriter:
 
     batch_size = 1
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: DynamoDBClient) -> None:
         self.client = client
 
     def request(self, target: Target, write: Write) -> dict[str, Any]:
@@ -187,7 +191,7 @@ class ItemWriter:
         return replies, capacity
 
 
-def writer_for(write_api: str, client: Any) -> Writer:
+def writer_for(write_api: str, client: DynamoDBClient) -> Writer:
     if write_api == "batch-statement":
         return StatementWriter(client)
     if write_api == "update-item":

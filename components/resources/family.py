@@ -1,21 +1,16 @@
-"""The shared shape of a table family: a ComponentResource that owns its tables."""
+"""A table family as a Pulumi ComponentResource that owns one `aws.dynamodb.Table` per planned table."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
 
 import pulumi
 import pulumi_aws as aws
 
-from components.table import declare_table
-from components.table_spec import TableSpec
-
-if TYPE_CHECKING:
-    from components.plan import TablePlan  # imported for types only: plan imports the families
-
-TOKEN_PREFIX = "dynamodbTables:families"
+from components.model.family import FamilyDefinition
+from components.model.plan import TablePlan
+from components.resources.table import declare_table
 
 
 @dataclass
@@ -26,14 +21,16 @@ class TableFamilyArgs:
 
 
 class TableFamily(pulumi.ComponentResource):
-    """Base for every family: one `aws.dynamodb.Table` child per planned table."""
+    """One family's tables. The type token comes from the family's definition, so it never changes
+    when this class is renamed or moved (a changed token would replace every table)."""
 
-    type_name: ClassVar[str]
     tables: pulumi.Output[dict[str, dict[str, str]]]
     table_resources: dict[str, aws.dynamodb.Table]
 
-    def __init__(self, name: str, args: TableFamilyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(f"{TOKEN_PREFIX}:{self.type_name}", name, None, opts)
+    def __init__(self, definition: FamilyDefinition, args: TableFamilyArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(definition.type_token, definition.key, None, opts)
+        self.definition = definition
         self.table_resources = {plan.spec.key: declare_table(plan, parent=self) for plan in args.plans}
         outputs: dict[str, pulumi.Input[dict[str, pulumi.Input[str]]]] = {}
         for plan in args.plans:
@@ -44,13 +41,3 @@ class TableFamily(pulumi.ComponentResource):
             outputs[plan.spec.key] = entry
         self.tables = pulumi.Output.from_input(outputs)  # type: ignore[arg-type]
         self.register_outputs({"tables": self.tables})
-
-
-@dataclass(frozen=True)
-class FamilyDefinition:
-    """What the catalog knows of a family: its config key, its tables and its component class."""
-
-    key: str
-    title: str
-    tables: tuple[TableSpec, ...]
-    component: type[TableFamily]

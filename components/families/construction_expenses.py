@@ -1,14 +1,15 @@
-"""Construction expenses (seed 004): 13 company and Paddle billing tables, already live in prod.
+"""Construction expenses: 13 company and Paddle billing tables, already live in production.
 
-The seed's table summary gives each table's GSI count (13 in all) and its TTLs, and names two
-indexes: `by-email` on companies and `by-company-and-date` on company-expenses. It gives no other
-keys, so the rest are chosen for what a multi-company expense app with Paddle billing needs; the
-access pattern on each index says which query it serves. (The seed's "GSI distribution" prose
-miscounts its own table list; the per-table counts, which sum to 13, are what is built here.)
+The construction-expenses team's exported table summary gives each table's GSI count (13 in all)
+and its TTLs, and names two indexes: `by-email` on companies and `by-company-and-date` on
+company-expenses. It gives no other keys, so the rest are chosen for what a multi-company expense
+app with Paddle billing needs; the access pattern on each index says which query it serves. (The
+summary's "GSI distribution" prose miscounts its own table list; the per-table counts, which sum
+to 13, are what is built here.) `tables scaffold` rebuilds such a module from the live tables.
 """
 
-from components.family import FamilyDefinition, TableFamily
-from components.table_spec import GlobalIndex, Key, Projection, TableSpec
+from components.model.family import FamilyDefinition
+from components.model.spec import GlobalIndex, Key, Projection, TableSpec
 
 PENDING_PAYMENT_EXPIRY_HOURS = 24
 
@@ -111,10 +112,6 @@ pending_payments_table = _table(
 )
 
 
-class ConstructionExpenses(TableFamily):
-    type_name = "ConstructionExpenses"
-
-
 FAMILY = FamilyDefinition(
     key="construction-expenses",
     title="Construction expenses",
@@ -124,5 +121,5 @@ FAMILY = FamilyDefinition(
         paddle_customers_table, paddle_payments_table, paddle_webhooks_table, paddle_webhook_dlq_table,
         pending_payments_table,
     ),
-    component=ConstructionExpenses,
+    component_type="ConstructionExpenses",
 )

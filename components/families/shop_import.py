@@ -1,11 +1,11 @@
-"""Shop import (seed 002): Shopify shops, import jobs and import history.
+"""Shop import: Shopify shops, import jobs and import history.
 
-Sessions stay out of this family: seed 002 keeps them in Prisma/SQLite for Phase 1, owned by the
+Sessions stay out of this family: the shop-import team keeps them in Prisma/SQLite for now, owned by the
 app's session storage adapter. A DynamoDB table here would be an unused copy with no writer.
 """
 
-from components.family import FamilyDefinition, TableFamily
-from components.table_spec import GlobalIndex, Key, TableSpec
+from components.model.family import FamilyDefinition
+from components.model.spec import GlobalIndex, Key, TableSpec
 
 JOB_RETENTION_DAYS = 90
 IMPORT_HISTORY_RETENTION_DAYS = 365
@@ -47,13 +47,9 @@ import_history_table = TableSpec(
 )
 
 
-class ShopImport(TableFamily):
-    type_name = "ShopImport"
-
-
 FAMILY = FamilyDefinition(
     key="shop-import",
     title="Shop import",
     tables=(shops_table, jobs_table, import_history_table),
-    component=ShopImport,
+    component_type="ShopImport",
 )

@@ -1,7 +1,11 @@
-"""Creator platform (seeds 000 and 001): creators, products and creator analytics."""
+"""Creator platform : creators, products and creator analytics.
 
-from components.family import FamilyDefinition, TableFamily
-from components.table_spec import GlobalIndex, Key, Stream, StreamViewType, TableSpec
+ProductsTable predates the rest: the platform added creators and moderation to it later
+(migration 0001 backfills `creatorId`, `featured` and `status`).
+"""
+
+from components.model.family import FamilyDefinition
+from components.model.spec import GlobalIndex, Key, Stream, StreamViewType, TableSpec
 
 ANALYTICS_RETENTION_DAYS = 90
 
@@ -55,13 +59,9 @@ analytics_summaries_table = TableSpec(
 )
 
 
-class CreatorPlatform(TableFamily):
-    type_name = "CreatorPlatform"
-
-
 FAMILY = FamilyDefinition(
     key="creator-platform",
     title="Creator platform",
     tables=(creators_table, products_table, analytics_events_table, analytics_summaries_table),
-    component=CreatorPlatform,
+    component_type="CreatorPlatform",
 )

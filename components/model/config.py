@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from components.table_spec import PITR_PERIOD_RANGE, ModelError
+from components.model.spec import PITR_PERIOD_RANGE, ModelError
 
 PROJECT = "dynamodb-tables"
 PROD_ENVIRONMENT = "prod"
@@ -218,11 +218,16 @@ def stack_file(project_dir: Path, stack: str) -> Path:
     return project_dir / f"Pulumi.{stack}.yaml"
 
 
+def stack_names(project_dir: Path) -> list[str]:
+    """Every stack that has a `Pulumi.<stack>.yaml` in the project, sorted."""
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+
+
 def load_stack_file(project_dir: Path, stack: str) -> dict[str, str]:
     """A stack file's config in the engine's encoding. Raises ModelError naming the file."""
     path = stack_file(project_dir, stack)
     if not path.is_file():
-        available = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+        available = stack_names(project_dir)
         raise ModelError(f"stack '{stack}': no file {path.name} in {project_dir}; stacks here: "
                          f"{', '.join(available) or 'none'}")
     try:

@@ -4,8 +4,8 @@
 history is managed infrastructure, encrypted and backed up like the data it describes.
 """
 
-from components.family import FamilyDefinition, TableFamily
-from components.table_spec import Key, TableSpec
+from components.model.family import FamilyDefinition
+from components.model.spec import Key, TableSpec
 
 migrations_table = TableSpec(
     key="migrations",
@@ -18,13 +18,9 @@ migrations_table = TableSpec(
 )
 
 
-class MigrationHistory(TableFamily):
-    type_name = "MigrationHistory"
-
-
 FAMILY = FamilyDefinition(
     key="migration-history",
     title="Migration history",
     tables=(migrations_table,),
-    component=MigrationHistory,
+    component_type="MigrationHistory",
 )

@@ -1,50 +1,51 @@
 """A stack's table plan: every declared table, resolved for one environment and checked as a whole.
 
 `plan_stack` is the single step between configuration and anything that acts on tables. The
-Pulumi program builds resources from its result; `tables synth|create|drift` render or compare
-the same plans.
+Pulumi program builds resources from its result; `tables synth|create|drift|plan` render or
+compare the same plans. It takes the catalog of families as an argument, so the model never
+imports the families built on top of it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from components.catalog import FAMILIES
-from components.stack_config import StackSettings, config_error, load_stack_file, parse_stack_config
-from components.table_spec import NAME_PATTERN, NAME_RULE, TableSpec, table_error, validate_spec
+from components.model.config import FamilySettings, StackSettings, config_error
+from components.model.family import FamilyDefinition
+from components.model.spec import NAME_PATTERN, NAME_RULE, TableSpec, table_error, validate_spec
 
 MANAGED_BY = "pulumi"
 
 
 @dataclass(frozen=True)
 class TablePlan:
-    """One table as a given stack deploys it."""
+    """One table as a given stack deploys it: its spec, its physical name and its family's settings."""
 
     family: str
     spec: TableSpec
     name: str
     environment: str
     tags: dict[str, str]
-    kms_key_arn: str | None
-    deletion_protection: bool
-    pitr_enabled: bool
-    pitr_recovery_period_days: int
+    settings: FamilySettings
     protect: bool
-    existing: bool
 
     @property
     def resource_name(self) -> str:
         """The Pulumi logical name: stable across environments, derived from family and table."""
         return f"{self.family}-{self.spec.key}"
 
+    @property
+    def existing(self) -> bool:
+        """The table is live already: the program adopts (imports) it instead of creating it."""
+        return self.settings.is_existing(self.spec.key)
 
-def plan_stack(settings: StackSettings) -> list[TablePlan]:
+
+def plan_stack(settings: StackSettings, families: Mapping[str, FamilyDefinition]) -> list[TablePlan]:
     """Resolve and validate every table the stack deploys. Raises ModelError on the first problem."""
     plans: list[TablePlan] = []
     for family, family_settings in settings.families.items():
-        specs = FAMILIES[family].tables
+        specs = families[family].tables
         known_keys = {spec.key for spec in specs}
         unknown = sorted((family_settings.existing_tables or frozenset()) - known_keys)
         if unknown:
@@ -65,19 +66,8 @@ def plan_stack(settings: StackSettings) -> list[TablePlan]:
             }
             if spec.stream is not None:
                 tags["stream-consumers"] = " ".join(spec.stream.consumers)
-            plans.append(TablePlan(
-                family=family,
-                spec=spec,
-                name=name,
-                environment=settings.environment,
-                tags=tags,
-                kms_key_arn=family_settings.kms_key_arn,
-                deletion_protection=family_settings.deletion_protection,
-                pitr_enabled=family_settings.pitr_enabled,
-                pitr_recovery_period_days=family_settings.pitr_recovery_period_days,
-                protect=settings.protect,
-                existing=family_settings.is_existing(spec.key),
-            ))
+            plans.append(TablePlan(family=family, spec=spec, name=name, environment=settings.environment,
+                                   tags=tags, settings=family_settings, protect=settings.protect))
     _check_unique(plans, "name", lambda p: p.name)
     _check_unique(plans, "envVar", lambda p: p.spec.env_var)
     return plans
@@ -94,14 +84,13 @@ def _check_unique(plans: list[TablePlan], field_name: str, value_of: Callable[[T
         seen[value] = plan
 
 
-def known_families() -> list[str]:
-    return list(FAMILIES)
+def find_plan(plans: Iterable[TablePlan], spec: TableSpec) -> TablePlan | None:
+    """The stack's plan for a table spec, or None when the stack does not deploy that table."""
+    return next((plan for plan in plans if plan.spec == spec), None)
 
 
-def plan_from_config(raw_config: Mapping[str, str], stack: str) -> list[TablePlan]:
-    return plan_stack(parse_stack_config(raw_config, stack, known_families()))
-
-
-def plan_from_stack_file(project_dir: Path, stack: str) -> list[TablePlan]:
-    """The plan for `Pulumi.<stack>.yaml`, read without a Pulumi runtime (for the scripts)."""
-    return plan_from_config(load_stack_file(project_dir, stack), stack)
+def by_family(plans: Sequence[TablePlan]) -> dict[str, list[TablePlan]]:
+    grouped: dict[str, list[TablePlan]] = {}
+    for plan in plans:
+        grouped.setdefault(plan.family, []).append(plan)
+    return grouped

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pulumi
 import pulumi_aws as aws
 
-from components.table_spec import ON_DEMAND, GlobalIndex, attribute_definitions
-
-if TYPE_CHECKING:
-    from components.plan import TablePlan  # imported for types only: plan imports the families
+from components.model.plan import TablePlan
+from components.model.spec import ON_DEMAND, GlobalIndex, attribute_definitions, index_key_schema
 
 
-def _gsi_args(index: GlobalIndex) -> aws.dynamodb.TableGlobalSecondaryIndexArgs:
+def _gsi_args(plan: TablePlan, index: GlobalIndex) -> aws.dynamodb.TableGlobalSecondaryIndexArgs:
     # key_schemas, not hash_key/range_key: pulumi-aws deprecates the latter, and only key_schemas
     # can express multi-attribute keys.
-    key_schemas = [aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name=k.name, key_type="HASH")
-                   for k in index.partition]
-    key_schemas += [aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name=k.name, key_type="RANGE")
-                    for k in index.sort]
+    key_schemas = [aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name=k["AttributeName"],
+                                                                       key_type=k["KeyType"])
+                   for k in index_key_schema(plan.spec, index)]
     return aws.dynamodb.TableGlobalSecondaryIndexArgs(
         name=index.name,
         key_schemas=key_schemas,
@@ -31,7 +26,7 @@ def _gsi_args(index: GlobalIndex) -> aws.dynamodb.TableGlobalSecondaryIndexArgs:
 
 
 def declare_table(plan: TablePlan, parent: pulumi.Resource) -> aws.dynamodb.Table:
-    spec = plan.spec
+    spec, settings = plan.spec, plan.settings
     options = pulumi.ResourceOptions(
         parent=parent,
         protect=plan.protect,
@@ -45,7 +40,7 @@ def declare_table(plan: TablePlan, parent: pulumi.Resource) -> aws.dynamodb.Tabl
         hash_key=spec.partition.name,
         range_key=spec.sort.name if spec.sort else None,
         attributes=[aws.dynamodb.TableAttributeArgs(name=k.name, type=k.type) for k in attribute_definitions(spec)],
-        global_secondary_indexes=[_gsi_args(index) for index in spec.global_indexes] or None,
+        global_secondary_indexes=[_gsi_args(plan, index) for index in spec.global_indexes] or None,
         local_secondary_indexes=[
             aws.dynamodb.TableLocalSecondaryIndexArgs(
                 name=index.name,
@@ -59,15 +54,16 @@ def declare_table(plan: TablePlan, parent: pulumi.Resource) -> aws.dynamodb.Tabl
         read_capacity=spec.capacity.read if spec.capacity and spec.billing_mode != ON_DEMAND else None,
         write_capacity=spec.capacity.write if spec.capacity and spec.billing_mode != ON_DEMAND else None,
         point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(
-            enabled=plan.pitr_enabled,
-            recovery_period_in_days=plan.pitr_recovery_period_days if plan.pitr_enabled else None),
+            enabled=settings.pitr_enabled,
+            recovery_period_in_days=settings.pitr_recovery_period_days if settings.pitr_enabled else None),
         # No kms_key_arn means the AWS-managed key (alias/aws/dynamodb).
-        server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True, kms_key_arn=plan.kms_key_arn),
+        server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True,
+                                                                          kms_key_arn=settings.kms_key_arn),
         ttl=aws.dynamodb.TableTtlArgs(attribute_name=spec.ttl_attribute, enabled=True) if spec.ttl_attribute else None,
         stream_enabled=spec.stream is not None,
         stream_view_type=spec.stream.view_type.value if spec.stream else None,
         table_class=spec.table_class.value,
-        deletion_protection_enabled=plan.deletion_protection,
+        deletion_protection_enabled=settings.deletion_protection,
         tags=plan.tags,
         opts=options,
     )

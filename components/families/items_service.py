@@ -1,7 +1,7 @@
-"""Items service (seed 003): one items table with a status index and optional TTL."""
+"""Items service: one items table with a status index and optional TTL."""
 
-from components.family import FamilyDefinition, TableFamily
-from components.table_spec import GlobalIndex, Key, Projection, TableSpec
+from components.model.family import FamilyDefinition
+from components.model.spec import GlobalIndex, Key, Projection, TableSpec
 
 items_table = TableSpec(
     key="items",
@@ -19,13 +19,9 @@ items_table = TableSpec(
 )
 
 
-class ItemsService(TableFamily):
-    type_name = "ItemsService"
-
-
 FAMILY = FamilyDefinition(
     key="items-service",
     title="Items service",
     tables=(items_table,),
-    component=ItemsService,
+    component_type="ItemsService",
 )

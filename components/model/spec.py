@@ -1,8 +1,8 @@
-"""The table model: what a DynamoDB table is, independent of any environment or tool.
+"""What a DynamoDB table is, independent of any environment or tool.
 
-Every consumer derives from these specs: the Pulumi resources (`components/table.py`), the
-schema files and docs (`scripts/schema_files.py`), drift detection and the policy check. Nothing
-here imports Pulumi or boto3, so scripts can load the model without a Pulumi runtime.
+Every consumer derives from these specs: the Pulumi resources (`components/resources/`), the schema
+files and docs (`scripts/schema_files.py`), `tables add-gsi`, drift detection and the policy check.
+The key schema and projection of a table or index are built here, once, in DynamoDB's own shape.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 AttributeType = Literal["S", "N", "B"]
 ATTRIBUTE_TYPES: tuple[str, ...] = ("S", "N", "B")
@@ -159,6 +159,41 @@ def attribute_definitions(spec: TableSpec) -> list[Key]:
     return list(seen.values())
 
 
+def key_schema(partition: Iterable[Key], sort: Iterable[Key] = ()) -> list[dict[str, str]]:
+    """A KeySchema in DynamoDB's API shape: HASH attributes first, then RANGE, in declared order."""
+    return ([{"AttributeName": k.name, "KeyType": "HASH"} for k in partition]
+            + [{"AttributeName": k.name, "KeyType": "RANGE"} for k in sort])
+
+
+def table_key_schema(spec: TableSpec) -> list[dict[str, str]]:
+    return key_schema((spec.partition,), (spec.sort,) if spec.sort else ())
+
+
+def index_key_schema(spec: TableSpec, index: GlobalIndex | LocalIndex) -> list[dict[str, str]]:
+    """An index's KeySchema; an LSI's partition key is always the table's."""
+    if isinstance(index, LocalIndex):
+        return key_schema((spec.partition,), (index.sort,))
+    return key_schema(index.partition, index.sort)
+
+
+def projection(index: GlobalIndex | LocalIndex) -> dict[str, Any]:
+    """An index's Projection in DynamoDB's API shape."""
+    shape: dict[str, Any] = {"ProjectionType": index.projection.value}
+    if index.non_key_attributes:
+        shape["NonKeyAttributes"] = list(index.non_key_attributes)
+    return shape
+
+
+def projection_problem(projection_type: Projection, non_key_attributes: tuple[str, ...]) -> tuple[object, str] | None:
+    """What is wrong with a projection, as (given, allowed), or None. DynamoDB's own rule, stated once."""
+    if projection_type is Projection.INCLUDE and not non_key_attributes:
+        return [], "at least one attribute with projection INCLUDE"
+    if projection_type is not Projection.INCLUDE and non_key_attributes:
+        return (list(non_key_attributes),
+                f"none with projection {projection_type.value}; use INCLUDE to project them")
+    return None
+
+
 def validate_spec(family: str, spec: TableSpec) -> None:
     """Raise ModelError for the first thing DynamoDB (or good sense) would reject."""
 
@@ -211,18 +246,9 @@ def validate_spec(family: str, spec: TableSpec) -> None:
                         f"{len(keys)} attributes",
                         f"1 to {MAX_KEY_ATTRIBUTES_PER_ROLE} attributes",
                     )
-        if index.projection is Projection.INCLUDE and not index.non_key_attributes:
-            raise fail(
-                f"{kind}.{index.name}.nonKeyAttributes",
-                [],
-                "at least one attribute with projection INCLUDE",
-            )
-        if index.projection is not Projection.INCLUDE and index.non_key_attributes:
-            raise fail(
-                f"{kind}.{index.name}.nonKeyAttributes",
-                list(index.non_key_attributes),
-                f"none with projection {index.projection.value}; use INCLUDE to project them",
-            )
+        problem = projection_problem(index.projection, index.non_key_attributes)
+        if problem is not None:
+            raise fail(f"{kind}.{index.name}.nonKeyAttributes", *problem)
         projected += len(index.non_key_attributes)
     if projected > MAX_PROJECTED_NON_KEY_ATTRIBUTES:
         raise fail(

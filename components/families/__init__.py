@@ -1,0 +1,41 @@
+"""The catalog: every table family the program knows, by the key stack configs select it with.
+
+Also the two ways to plan a stack against the catalog: from the engine's config map (the Pulumi
+program) and from a `Pulumi.<stack>.yaml` file (the `tables` command).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from components.families import (
+    construction_expenses,
+    creator_platform,
+    items_service,
+    migration_history,
+    shop_import,
+)
+from components.model.config import load_stack_file, parse_stack_config
+from components.model.family import FamilyDefinition
+from components.model.plan import TablePlan, plan_stack
+
+FAMILIES: dict[str, FamilyDefinition] = {
+    definition.key: definition
+    for definition in (
+        creator_platform.FAMILY,
+        shop_import.FAMILY,
+        items_service.FAMILY,
+        construction_expenses.FAMILY,
+        migration_history.FAMILY,
+    )
+}
+
+
+def plan_from_config(raw_config: Mapping[str, str], stack: str) -> list[TablePlan]:
+    return plan_stack(parse_stack_config(raw_config, stack, list(FAMILIES)), FAMILIES)
+
+
+def plan_from_stack_file(project_dir: Path, stack: str) -> list[TablePlan]:
+    """The plan for `Pulumi.<stack>.yaml`, read without a Pulumi runtime (for the `tables` command)."""
+    return plan_from_config(load_stack_file(project_dir, stack), stack)
