@@ -33,7 +33,7 @@ from scripts.aws import DynamoDBClient, describe_table, error_code
 from scripts.errors import ToolError
 
 BUSY_STATES = ("CREATING", "DELETING", "UPDATING")
-KEY_PATTERN = re.compile(r"^(?P<name>[^:\s]{1,255}):(?P<type>[SNB])$")
+KEY_PATTERN = re.compile(r"(?P<name>[^:\s]{1,255}):(?P<type>[SNB])")
 
 ProgressCallback = Callable[[str, bool | None, int], None]  # status, backfilling, elapsed seconds
 
@@ -51,7 +51,7 @@ class IndexRequest:
 
 
 def parse_key(text: str, option: str) -> Key:
-    match = KEY_PATTERN.match(text)
+    match = KEY_PATTERN.fullmatch(text)
     if not match:
         raise ToolError("InvalidArgument", f"{option} {text!r}: expected NAME:TYPE with TYPE one of S, N, B")
     return Key(match["name"], match["type"])  # type: ignore[arg-type]
@@ -60,7 +60,7 @@ def parse_key(text: str, option: str) -> Key:
 def validate_request(request: IndexRequest) -> None:
     """The model's rules for an index given by flags, each reported under the flag that broke it."""
     index = request.index
-    if not NAME_PATTERN.match(index.name):
+    if not NAME_PATTERN.fullmatch(index.name):
         raise ToolError("InvalidArgument", f"--index-name {index.name!r}: must be {NAME_RULE}")
     for option, keys in (("--partition-key", index.partition), ("--sort-key", index.sort)):
         if len(keys) > MAX_KEY_ATTRIBUTES_PER_ROLE:

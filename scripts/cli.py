@@ -11,11 +11,13 @@ its own work (boto3, the model, Pulumi for policy-check) when it runs, so `--hel
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from scripts import commands
 from scripts.errors import ToolError
@@ -37,8 +39,21 @@ def common_options() -> argparse.ArgumentParser:
     return common
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with our error form: one line, exit 2, and JSON on stdout under --json.
+
+    `--help` output is argparse's own; only mistakes change shape.
+    """
+
+    json_errors = False
+
+    def error(self, message: str) -> NoReturn:
+        report(ToolError("Usage", f"{self.prog}: {message} (see {self.prog} --help)"), self.json_errors)
+        sys.exit(EXIT_ERROR)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tables", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="tables", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = common_options()
     for module in commands.MODULES:
@@ -46,8 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def report(error: ToolError, as_json: bool) -> None:
+    print(error, file=sys.stderr)
+    if as_json:
+        print(json.dumps(error.as_json(), indent=2))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    _Parser.json_errors = "--json" in arguments
+    args = build_parser().parse_args(arguments)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     if not args.debug:
@@ -55,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except KeyboardInterrupt:
-        print("ERROR [Interrupted]: stopped by the user", file=sys.stderr)
+        report(ToolError("Interrupted", "stopped by the user"), args.json)
         return 130
     # Every error becomes one line; only --debug adds the traceback.
     except Exception as error:
@@ -64,15 +87,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         reported = _as_tool_error(error, args)
         if reported is None:
             reported = ToolError(type(error).__name__, f"{error} (run with --debug for the traceback)")
-        print(reported, file=sys.stderr)
+        report(reported, args.json)
         return EXIT_ERROR
 
 
 def _as_tool_error(error: Exception, args: argparse.Namespace) -> ToolError | None:
     from components.model.spec import ModelError
 
+    stack = getattr(args, "stack", None)
     if isinstance(error, ModelError):
-        return ToolError("InvalidConfig", str(error))
+        return ToolError("InvalidConfig", str(error), where=f"Pulumi.{stack}.yaml" if stack else "")
     if isinstance(error, ToolError):
         return error
     from scripts.aws import translate

@@ -10,15 +10,17 @@ left untouched: this command never changes keys, indexes or a setting someone se
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from scripts.aws import PARALLEL_TABLES, DynamoDBClient, error_code
+from scripts.aws import PARALLEL_TABLES, DynamoDBClient, endpoint_of, error_code, translate
 from scripts.drift import Difference, TableDrift, table_drift
+from scripts.errors import ToolError
 from scripts.live import is_unsupported
 from scripts.schema_files import TableSchema
 
@@ -105,6 +107,22 @@ def create_one(client: DynamoDBClient, schema: TableSchema, dry_run: bool = Fals
 
 
 def create_tables(client: DynamoDBClient, schemas: Iterable[TableSchema], dry_run: bool = False) -> list[CreateResult]:
+    """Create every table; if one fails, the error says what the others did before it stopped."""
+    schemas = list(schemas)
     # CreateTable is asynchronous; creating several at once overlaps their waits for ACTIVE.
     with ThreadPoolExecutor(max_workers=PARALLEL_TABLES) as pool:
-        return list(pool.map(lambda schema: create_one(client, schema, dry_run), schemas))
+        futures = [pool.submit(create_one, client, schema, dry_run) for schema in schemas]
+        wait(futures)
+    results = [f.result() for f in futures if f.exception() is None]
+    failed = [(schema, f.exception()) for schema, f in zip(schemas, futures, strict=True) if f.exception() is not None]
+    if not failed:
+        return results
+    schema, error = failed[0]
+    reported = translate(error, endpoint_of(client)) if isinstance(error, Exception) else None
+    reason = reported.message if reported is not None else f"{type(error).__name__}: {error}"
+    counts = Counter(r.result for r in results)
+    done = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "nothing done"
+    also = f" (and {len(failed) - 1} more failed)" if len(failed) > 1 else ""
+    raise ToolError(reported.kind if reported else type(error).__name__,
+                    f"{done} of {len(schemas)} tables; stopped at {schema.source or schema.name}{also}: {reason}",
+                    where=schema.source or schema.name)

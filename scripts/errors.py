@@ -1,15 +1,35 @@
-"""Errors the `tables` command reports as one line, `ERROR [Kind]: what, where`, and exit code 2."""
+"""Errors the `tables` command reports as one line, `ERROR [Kind]: what, where, what to do`, exit 2.
+
+With `--json` the same error is also printed on stdout as
+`{"error": {"kind": ..., "message": ..., "where": ...}}`.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+
+def one_line(text: str, limit: int = 500) -> str:
+    """Whatever a server or library said, as one line of bounded length."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit - 3] + "..."
+
 
 class ToolError(Exception):
-    """An error with a kind (shown in brackets) and a one-line message that says what and where."""
+    """An error with a kind (shown in brackets), a one-line message and where it happened.
 
-    def __init__(self, kind: str, message: str) -> None:
+    `where` names the file, stack, table, migration or endpoint concerned (empty when the message
+    alone says it).
+    """
+
+    def __init__(self, kind: str, message: str, where: str = "") -> None:
         super().__init__(message)
         self.kind = kind
-        self.message = message
+        self.message = one_line(message)
+        self.where = where
 
     def __str__(self) -> str:
         return f"ERROR [{self.kind}]: {self.message}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"error": {"kind": self.kind, "message": self.message, "where": self.where}}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from scripts.aws import PARALLEL_TABLES, DynamoDBClient, endpoint_of, table_not_found
 from scripts.live import LiveTable, read_live
-from scripts.schema_files import write_schema
+from scripts.schema_files import schema_paths, write_schema
 
 SUMMARY_FILE = "table-summary.txt"
 
@@ -32,6 +32,9 @@ def _read(client: DynamoDBClient, name: str) -> LiveTable:
 
 
 def export_tables(client: DynamoDBClient, names: Iterable[str], out: Path) -> list[LiveTable]:
+    names = list(names)
+    for name in names:  # every name checked before anything is read or written
+        schema_paths(name, out)
     with ThreadPoolExecutor(max_workers=PARALLEL_TABLES) as pool:
         tables = list(pool.map(lambda name: _read(client, name), names))
     for table in tables:

@@ -19,7 +19,29 @@ from pathlib import Path
 from typing import Any
 
 from components.model.plan import TablePlan
-from components.model.spec import attribute_definitions, index_key_schema, projection, table_key_schema
+from components.model.spec import (
+    ATTRIBUTE_TYPES,
+    MAX_KEY_ATTRIBUTES_PER_ROLE,
+    NAME_PATTERN,
+    NAME_RULE,
+    PROVISIONED,
+    Capacity,
+    GlobalIndex,
+    Key,
+    LocalIndex,
+    ModelError,
+    Projection,
+    Stream,
+    StreamViewType,
+    TableClass,
+    TableSpec,
+    attribute_definitions,
+    index_capacity,
+    index_key_schema,
+    projection,
+    table_key_schema,
+    validate_spec,
+)
 from scripts.errors import ToolError
 
 SETTINGS_SUFFIX = ".settings.json"
@@ -36,6 +58,7 @@ class TableSchema:
     ttl_attribute: str | None
     pitr_enabled: bool
     pitr_days: int | None
+    source: str = ""  # the schema file it was read from, for messages
 
     @property
     def name(self) -> str:
@@ -51,6 +74,12 @@ class TableSchema:
         }
 
 
+def _throughput(capacity: Capacity | None) -> dict[str, Any]:
+    if capacity is None:
+        return {}
+    return {"ProvisionedThroughput": {"ReadCapacityUnits": capacity.read, "WriteCapacityUnits": capacity.write}}
+
+
 def declared_schema(plan: TablePlan) -> TableSchema:
     spec, settings = plan.spec, plan.settings
     create: dict[str, Any] = {
@@ -60,15 +89,12 @@ def declared_schema(plan: TablePlan) -> TableSchema:
         "KeySchema": table_key_schema(spec),
         "BillingMode": spec.billing_mode,
     }
-    if spec.capacity is not None:
-        create["ProvisionedThroughput"] = {"ReadCapacityUnits": spec.capacity.read,
-                                           "WriteCapacityUnits": spec.capacity.write}
+    create.update(_throughput(spec.capacity))
     if spec.global_indexes:
         create["GlobalSecondaryIndexes"] = [
             {"IndexName": index.name, "KeySchema": index_key_schema(spec, index),
              "Projection": projection(index),
-             **({"ProvisionedThroughput": {"ReadCapacityUnits": index.capacity.read,
-                                           "WriteCapacityUnits": index.capacity.write}} if index.capacity else {})}
+             **_throughput(index_capacity(spec, index))}
             for index in spec.global_indexes]
     if spec.local_indexes:
         create["LocalSecondaryIndexes"] = [
@@ -128,10 +154,22 @@ def comparable(schema: TableSchema) -> dict[str, str]:
 
 # --- files --------------------------------------------------------------------------------------
 
+def schema_paths(name: str, directory: Path) -> tuple[Path, Path]:
+    """Where a table's two files go. A name is checked before it becomes a path: names can come over
+    the network (`tables export`), and a valid DynamoDB name has no `/`, so it cannot leave the folder."""
+    if not NAME_PATTERN.fullmatch(name):
+        raise ToolError("UnsafeName", f"table name {name!r} is not a valid DynamoDB table name ({NAME_RULE}); "
+                                      f"no file written for it in {directory}", where=name)
+    table_file, settings_file = directory / f"{name}.json", directory / f"{name}{SETTINGS_SUFFIX}"
+    for path in (table_file, settings_file):
+        if path.resolve().parent != directory.resolve():
+            raise ToolError("UnsafeName", f"table name {name!r} would write outside {directory}", where=name)
+    return table_file, settings_file
+
+
 def write_schema(schema: TableSchema, directory: Path) -> list[Path]:
+    table_file, settings_file = schema_paths(schema.name, directory)
     directory.mkdir(parents=True, exist_ok=True)
-    table_file = directory / f"{schema.name}.json"
-    settings_file = directory / f"{schema.name}{SETTINGS_SUFFIX}"
     table_file.write_text(json.dumps(schema.create, indent=2) + "\n")
     settings_file.write_text(json.dumps(schema.settings(), indent=2) + "\n")
     return [table_file, settings_file]
@@ -161,9 +199,131 @@ def read_schema(table_file: Path) -> TableSchema:
         raise ToolError("InvalidSchema", f"{settings_file}: expected an object with TimeToLive and ContinuousBackups")
     ttl = (settings.get("TimeToLive") or {}).get("TimeToLiveSpecification") or {}
     pitr = (settings.get("ContinuousBackups") or {}).get("PointInTimeRecoverySpecification") or {}
-    return TableSchema(create=create, ttl_attribute=ttl.get("AttributeName") if ttl.get("Enabled") else None,
-                       pitr_enabled=bool(pitr.get("PointInTimeRecoveryEnabled")),
-                       pitr_days=pitr.get("RecoveryPeriodInDays"))
+    schema = TableSchema(create=create, ttl_attribute=ttl.get("AttributeName") if ttl.get("Enabled") else None,
+                         pitr_enabled=bool(pitr.get("PointInTimeRecoveryEnabled")),
+                         pitr_days=pitr.get("RecoveryPeriodInDays"), source=table_file.name)
+    try:
+        spec_from_schema(schema)
+    except ModelError as error:
+        raise ToolError("InvalidSchema", f"{table_file.name}: {error}", where=str(table_file)) from None
+    return schema
+
+
+def _field(name: str, given: object, allowed: str) -> ModelError:
+    return ModelError(f"field '{name}': given {json.dumps(given, default=str)}; allowed: {allowed}")
+
+
+def _keys(key_schema: Any, place: str, types: dict[str, str], max_per_role: int) -> tuple[list[Key], list[Key]]:
+    """A KeySchema as (partition keys, sort keys), HASH before RANGE, every attribute defined."""
+    if not isinstance(key_schema, list) or not key_schema:
+        raise _field(place, key_schema, "a list of {AttributeName, KeyType} entries")
+    roles: dict[str, list[Key]] = {"HASH": [], "RANGE": []}
+    for i, element in enumerate(key_schema):
+        where = f"{place}[{i}]"
+        if not isinstance(element, dict) or element.get("KeyType") not in roles:
+            raise _field(where, element, "{AttributeName, KeyType} with KeyType HASH or RANGE")
+        name = element.get("AttributeName")
+        if name not in types:
+            raise _field(f"{where}.AttributeName", name, "an attribute declared in AttributeDefinitions")
+        if element["KeyType"] == "HASH" and roles["RANGE"]:
+            raise _field(where, element, "HASH attributes before RANGE ones")
+        roles[element["KeyType"]].append(Key(name, types[name]))  # type: ignore[arg-type]
+    for role, keys in roles.items():
+        if len(keys) > max_per_role or (role == "HASH" and not keys):
+            raise _field(place, key_schema, f"1 to {max_per_role} HASH and 0 to {max_per_role} RANGE attributes")
+    return roles["HASH"], roles["RANGE"]
+
+
+def _projection(value: Any, place: str) -> tuple[Projection, tuple[str, ...]]:
+    if not isinstance(value, dict) or value.get("ProjectionType", "ALL") not in {p.value for p in Projection}:
+        raise _field(f"{place}.Projection", value, "{ProjectionType: ALL, KEYS_ONLY or INCLUDE}")
+    non_key = value.get("NonKeyAttributes") or []
+    if not isinstance(non_key, list) or not all(isinstance(a, str) for a in non_key):
+        raise _field(f"{place}.Projection.NonKeyAttributes", non_key, "a list of attribute names")
+    return Projection(value.get("ProjectionType", "ALL")), tuple(non_key)
+
+
+def _capacity(value: Any, place: str) -> Capacity | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not all(isinstance(value.get(k), int) for k in
+                                               ("ReadCapacityUnits", "WriteCapacityUnits")):
+        raise _field(place, value, "{ReadCapacityUnits, WriteCapacityUnits} as whole numbers")
+    return Capacity(value["ReadCapacityUnits"], value["WriteCapacityUnits"])
+
+
+def spec_from_schema(schema: TableSchema) -> TableSpec:
+    """The table model of a CreateTable request, checked with the model's own rules (ModelError).
+
+    What `tables create --schemas` validates before any call, and what `tables scaffold` prints.
+    """
+    create = schema.create
+    name = create.get("TableName")
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        raise _field("TableName", name, NAME_RULE)
+    definitions = create.get("AttributeDefinitions")
+    if not isinstance(definitions, list):
+        raise _field("AttributeDefinitions", definitions, "a list of {AttributeName, AttributeType}")
+    types: dict[str, str] = {}
+    for i, definition in enumerate(definitions):
+        place = f"AttributeDefinitions[{i}]"
+        if not isinstance(definition, dict) or not isinstance(definition.get("AttributeName"), str):
+            raise _field(place, definition, "{AttributeName, AttributeType}")
+        attribute, attribute_type = definition["AttributeName"], definition.get("AttributeType")
+        if attribute_type not in ATTRIBUTE_TYPES:
+            raise _field(f"{place}.AttributeType", attribute_type, "S, N or B")
+        if types.get(attribute, attribute_type) != attribute_type:
+            raise _field(place, f"{attribute}:{attribute_type}",
+                         f"one type per attribute ('{attribute}' is declared {types[attribute]} already)")
+        types[attribute] = attribute_type
+    partition, sort = _keys(create.get("KeySchema"), "KeySchema", types, 1)
+    global_indexes = []
+    for i, index in enumerate(create.get("GlobalSecondaryIndexes") or []):
+        place = f"GlobalSecondaryIndexes[{i}]"
+        if not isinstance(index, dict) or not isinstance(index.get("IndexName"), str):
+            raise _field(place, index, "{IndexName, KeySchema, Projection}")
+        index_partition, index_sort = _keys(index.get("KeySchema"), f"{place}.KeySchema", types,
+                                            MAX_KEY_ATTRIBUTES_PER_ROLE)
+        projection_type, non_key = _projection(index.get("Projection", {}), place)
+        global_indexes.append(GlobalIndex(index["IndexName"], tuple(index_partition), tuple(index_sort),
+                                          projection_type, non_key,
+                                          capacity=_capacity(index.get("ProvisionedThroughput"),
+                                                             f"{place}.ProvisionedThroughput")))
+    local_indexes = []
+    for i, index in enumerate(create.get("LocalSecondaryIndexes") or []):
+        place = f"LocalSecondaryIndexes[{i}]"
+        if not isinstance(index, dict) or not isinstance(index.get("IndexName"), str):
+            raise _field(place, index, "{IndexName, KeySchema, Projection}")
+        index_partition, index_sort = _keys(index.get("KeySchema"), f"{place}.KeySchema", types, 1)
+        if index_partition != partition or len(index_sort) != 1:
+            raise _field(f"{place}.KeySchema", index.get("KeySchema"),
+                         "the table's partition key (HASH) and one sort key (RANGE)")
+        projection_type, non_key = _projection(index.get("Projection", {}), place)
+        local_indexes.append(LocalIndex(index["IndexName"], index_sort[0], projection_type, non_key))
+    used = {key.name for key in (*partition, *sort)} | {k.name for index in global_indexes
+                                                         for k in (*index.partition, *index.sort)}
+    used |= {index.sort.name for index in local_indexes}
+    unused = sorted(set(types) - used)
+    if unused:
+        raise _field("AttributeDefinitions", unused, "only attributes that a key uses (DynamoDB rejects others)")
+    stream = create.get("StreamSpecification") or {}
+    view_type = stream.get("StreamViewType") if stream.get("StreamEnabled") else None
+    if stream.get("StreamEnabled") and view_type not in {v.value for v in StreamViewType}:
+        raise _field("StreamSpecification.StreamViewType", view_type, ", ".join(v.value for v in StreamViewType))
+    table_class = create.get("TableClass", "STANDARD")
+    if table_class not in {c.value for c in TableClass}:
+        raise _field("TableClass", table_class, ", ".join(c.value for c in TableClass))
+    spec = TableSpec(
+        key=name, base_name=name, env_var="", description="",
+        partition=partition[0], sort=sort[0] if sort else None,
+        global_indexes=tuple(global_indexes), local_indexes=tuple(local_indexes),
+        ttl_attribute=schema.ttl_attribute,
+        stream=Stream(StreamViewType(view_type), consumers=("unknown",)) if view_type else None,
+        table_class=TableClass(table_class), billing_mode=create.get("BillingMode", PROVISIONED),
+        capacity=_capacity(create.get("ProvisionedThroughput"), "ProvisionedThroughput"),
+    )
+    validate_spec("", spec, where=f"table '{name}'")
+    return spec
 
 
 def read_schema_dir(directory: Path) -> list[TableSchema]:

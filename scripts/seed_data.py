@@ -33,9 +33,10 @@ from components.families.shop_import import (
     jobs_table,
     shops_table,
 )
+from components.model.config import is_production
 from components.model.plan import TablePlan, find_plan
 from components.model.spec import TableSpec
-from scripts.aws import DynamoDBClient, DynamoDBServiceResource
+from scripts.aws import DynamoDBClient, DynamoDBServiceResource, endpoint_of, find_table, table_not_found, translate
 from scripts.creators import ensure_creator
 from scripts.errors import ToolError
 
@@ -172,15 +173,28 @@ def seed(client: DynamoDBClient, resource: DynamoDBServiceResource, plans: Seque
     `resource` (a boto3 DynamoDB resource) does the bulk writes with batch_writer; `client` (a plain
     client on the same session) writes creators, whose slug guard needs a transaction.
     """
-    if environment == "prod":
-        raise ToolError("Refused", "seed data is for development stacks; this stack's environment is prod")
-    now = time.time() if now is None else now
+    # `environment` is the validated token (components/model/config.py): no spelling of prod gets past.
+    if is_production(environment):
+        raise ToolError("Refused", f"seed data is for development stacks; this stack's environment is {environment}")
+    targets = [(table, plan.name) for table in SEED_TABLES if (plan := find_plan(plans, table.spec)) is not None]
+    creators_plan = find_plan(plans, creators_table)
+    # Every table first, so a missing one stops the run before anything is written.
+    for name in [*(name for _, name in targets), *([creators_plan.name] if creators_plan else [])]:
+        if find_table(client, name) is None:
+            raise table_not_found(name, client)
     report = SeedReport()
-    for table in SEED_TABLES:
-        plan = find_plan(plans, table.spec)
-        if plan is None:
-            continue  # the stack does not deploy this family
-        name = plan.name
+    try:
+        _load(client, resource, targets, creators_plan, clear, time.time() if now is None else now, report)
+    except Exception as error:
+        done = ", ".join(report.tables) or "nothing"
+        reported = translate(error, endpoint_of(client)) or ToolError(type(error).__name__, str(error))
+        raise ToolError(reported.kind, f"seeded {done}; then: {reported.message}", where=reported.where) from error
+    return report
+
+
+def _load(client: DynamoDBClient, resource: DynamoDBServiceResource, targets: list[tuple[SeedTable, str]],
+          creators_plan: TablePlan | None, clear: bool, now: float, report: SeedReport) -> None:
+    for table, name in targets:
         target = resource.Table(name)
         if clear:
             report.cleared[name] = clear_table(target, table.key_attributes)
@@ -191,7 +205,6 @@ def seed(client: DynamoDBClient, resource: DynamoDBServiceResource, plans: Seque
                 batch.put_item(Item=_numbers(row))
         attribute = table.status_attribute
         report.tables[name] = Counter(str(r[attribute]) for r in rows) if attribute else Counter({"items": len(rows)})
-    creators_plan = find_plan(plans, creators_table)
     if creators_plan is not None:
         creators = creators_plan.name
         if clear:
@@ -200,4 +213,3 @@ def seed(client: DynamoDBClient, resource: DynamoDBServiceResource, plans: Seque
         for slug, display_name in CREATORS:
             ensure_creator(client, creators, slug, display_name, creator_id=stable_id("creator", slug))
         report.tables[creators] = Counter({"creators": len(CREATORS)})
-    return report

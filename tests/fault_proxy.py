@@ -28,12 +28,14 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
 class FaultProxy:
     def __init__(self, target_url: str, throttle_rate: float = 0.0, error_rate: float = 0.0,
                  drop_rate: float = 0.0, latency: float = 0.0, seed: int = 0,
-                 statement_throttle_rate: float = 0.0) -> None:
+                 statement_throttle_rate: float = 0.0, deny: frozenset[tuple[str, str]] = frozenset()) -> None:
         target = urlparse(target_url)
         self.target_host, self.target_port = target.hostname or "127.0.0.1", target.port or 80
         self.rates = {"throttle": throttle_rate, "error": error_rate, "drop": drop_rate}
         self.latency = latency
         self.statement_throttle_rate = statement_throttle_rate
+        # (operation, table name) pairs answered AccessDeniedException, as IAM would: deterministic faults.
+        self.deny = deny
         self.random = random.Random(seed)
         self.stats: Counter[str] = Counter()
         self.lock = threading.Lock()
@@ -110,6 +112,14 @@ class FaultProxy:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                operation = self.headers.get("X-Amz-Target", "").rpartition(".")[2]
+                table = str(json.loads(body or b"{}").get("TableName", ""))
+                if (operation, table) in proxy.deny:
+                    self._reply(400, json.dumps({
+                        "__type": "com.amazon.coral.service#AccessDeniedException",
+                        "Message": f"User is not authorized to perform: dynamodb:{operation} on resource: {table}"
+                    }).encode(), {"Content-Type": "application/x-amz-json-1.0"})
+                    return
                 fault = proxy._choose()
                 if fault == "throttle":
                     self._reply(400, json.dumps({

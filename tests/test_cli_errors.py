@@ -36,14 +36,17 @@ def test_unreachable_endpoint(aws_env: dict[str, str], capsys: pytest.CaptureFix
         "(tables local up starts one)")
 
 
+CREATE_FIRST = "check the name, or create the stack's tables first (pulumi up, or tables create)"
+
+
 def test_missing_table_for_export_and_add_gsi(moto: Endpoint, moto_client: object, aws_env: dict[str, str],
                                              tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert error_of(capsys, "export", "--tables", "no-such-table", "--out", str(tmp_path),
                     "--endpoint-url", moto.url) == (
-        f"ERROR [TableNotFound]: table 'no-such-table' does not exist at {moto.url}")
+        f"ERROR [TableNotFound]: table 'no-such-table' does not exist at {moto.url}; {CREATE_FIRST}")
     assert error_of(capsys, "add-gsi", "--table", "no-such-table", "--index-name", "by-x", "--partition-key", "x:S",
                     "--endpoint-url", moto.url) == (
-        f"ERROR [TableNotFound]: table 'no-such-table' does not exist at {moto.url}")
+        f"ERROR [TableNotFound]: table 'no-such-table' does not exist at {moto.url}; {CREATE_FIRST}")
 
 
 def test_export_with_a_prefix_that_matches_nothing(moto: Endpoint, moto_client: object, aws_env: dict[str, str],

@@ -28,13 +28,15 @@ def project_with_stack(tmp_path: Path, name: str, **config: object) -> Path:
     shutil.copytree(PROJECT_DIR / "policies", tmp_path / "policies", ignore=shutil.ignore_patterns("__pycache__"))
     document = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text())
     document["config"].update(config)
+    document["config"] = {key: value for key, value in document["config"].items() if value is not None}
     (tmp_path / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump(document))
     return tmp_path
 
 
 def test_a_stack_that_turns_pitr_off_fails_with_the_preview_style_report(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    project = project_with_stack(tmp_path, "nopitr", **{"dynamodb-tables:pointInTimeRecovery": False})
+    project = project_with_stack(tmp_path, "nopitr", **{"dynamodb-tables:pointInTimeRecovery": False,
+                                                        "dynamodb-tables:pitrRecoveryPeriodDays": None})
     assert main(["policy-check", "--stack", "nopitr", "--project-dir", str(project)]) == 1
     out = capsys.readouterr().out
     assert "    ❌ dynamodb-guardrails@v0.1.0 (local: policies)\n" in out

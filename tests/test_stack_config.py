@@ -80,7 +80,7 @@ DEV = "stack 'dev', config key 'dynamodb-tables:"
                  DEV + "environment': given nothing; allowed: a value; this key is required", id="missing key"),
     pytest.param(set_key("deletionProtecton", "true"),
                  DEV + "deletionProtecton': given \"true\"; allowed: one of the keys environment, families, "
-                 "deletionProtection, protect, pointInTimeRecovery, pitrRecoveryPeriodDays, kmsKeyArn, tags "
+                 "deletionProtection, protect, pointInTimeRecovery, pitrRecoveryPeriodDays, kmsKeyArn, tags, consumers "
                  "(did you mean 'deletionProtection'?)", id="unknown key"),
     pytest.param(edit_family("items-service", sufix="-dev"),
                  DEV + "families.items-service.sufix': given \"-dev\"; allowed: one of the keys prefix, suffix, "
@@ -100,7 +100,7 @@ DEV = "stack 'dev', config key 'dynamodb-tables:"
                  DEV + "environment': given \"Dev\"; "
                  "allowed: lower-case letters, digits and hyphens, starting with a letter", id="bad environment"),
     pytest.param(set_key("tags", '{"owner": 5}'),
-                 DEV + "tags.owner': given 5; allowed: a string of up to 256 letters, digits, spaces or _.:/=+-@",
+                 DEV + "tags.owner': given 5; allowed: a string of up to 256 letters, digits, spaces and _.:/=+-@",
                  id="non-string tag"),
 ])
 def test_bad_dev_config_fails_at_start_with_one_message(mutate: Mutation, message: str) -> None:

@@ -161,3 +161,44 @@ def test_provisioned_billing_without_capacity_is_rejected() -> None:
 def test_stream_without_consumers_is_rejected() -> None:
     assert error_of(replace(GOOD, stream=Stream(StreamViewType.NEW_IMAGE, ()))) == (
         PREFIX + "'stream.consumers': given []; allowed: at least one consumer; a stream nobody reads is a cost")
+
+
+# --- what DynamoDB itself rejects (checked against DynamoDB Local) --------------------------------
+
+def test_a_sort_key_equal_to_the_partition_key_is_rejected() -> None:
+    assert error_of(replace(GOOD, sort=Key("customerId"), local_indexes=())) == (
+        PREFIX + "'sort': given 'customerId'; allowed: a sort key other than the partition key")
+
+
+def test_a_gsi_naming_the_same_attribute_twice_is_rejected() -> None:
+    twice = GlobalIndex("by-status", partition=(Key("status"),), sort=(Key("status"),))
+    assert error_of(replace(GOOD, global_indexes=(twice,))) == (
+        PREFIX + "'globalIndexes.by-status': given 'status used twice in the index key'; "
+        "allowed: each attribute once in an index's partition and sort keys")
+
+
+def test_a_key_attribute_name_over_255_bytes_is_rejected() -> None:
+    long_name = "a" * 256
+    assert error_of(replace(GOOD, partition=Key(long_name))) == (
+        PREFIX + f"'partition.name': given '{'a' * 20}... (256 bytes)'; "
+        "allowed: a key attribute name of 1 to 255 bytes")
+
+
+@pytest.mark.parametrize(("capacity", "where"), [
+    (Capacity(0, 5), "'capacity': given '0 RCU / 5 WCU'"),
+    (Capacity(5, -1), "'capacity': given '5 RCU / -1 WCU'"),
+])
+def test_zero_or_negative_capacity_is_rejected(capacity: Capacity, where: str) -> None:
+    provisioned = replace(GOOD, billing_mode="PROVISIONED", capacity=capacity)
+    assert error_of(provisioned) == PREFIX + where + "; allowed: at least 1 read and 1 write capacity unit"
+
+
+def test_a_gsi_without_capacity_on_a_provisioned_table_inherits_the_tables() -> None:
+    from components.model.spec import index_capacity
+
+    provisioned = replace(GOOD, billing_mode="PROVISIONED", capacity=Capacity(7, 3))
+    validate_spec("shop", provisioned)
+    assert index_capacity(provisioned, provisioned.global_indexes[0]) == Capacity(7, 3)
+    own = replace(provisioned.global_indexes[0], capacity=Capacity(2, 1))
+    assert index_capacity(provisioned, own) == Capacity(2, 1)
+    assert index_capacity(GOOD, GOOD.global_indexes[0]) is None  # on demand: no capacity at all

@@ -2,8 +2,12 @@
 
 The Pulumi engine hands a program its config as a flat map of `namespace:key` to strings, with
 objects, numbers and booleans JSON-encoded. `parse_stack_config` takes exactly that shape, and
-`load_stack_file` turns a `Pulumi.<stack>.yaml` file into it, so the program and the scripts read
-the same settings the same way.
+`load_stack_file` turns a `Pulumi.<stack>.yaml` file into it, so the program and the `tables`
+command read the same settings the same way and reject the same mistakes with the same words.
+
+Strict on purpose: every check that protects production compares exact, validated tokens. A
+value with a trailing newline (what a YAML block scalar `|` adds), a capital letter or a lookalike
+character is rejected, never read as almost-`prod`.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,11 +26,31 @@ import yaml
 from components.model.spec import PITR_PERIOD_RANGE, ModelError
 
 PROJECT = "dynamodb-tables"
+# Namespaces a stack file may use besides ours: the AWS provider's and Pulumi's own.
+OTHER_NAMESPACES = ("aws", "pulumi")
 PROD_ENVIRONMENT = "prod"
-ENVIRONMENT_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+ENVIRONMENT_PATTERN = re.compile(r"[a-z][a-z0-9-]{0,31}")
+ENVIRONMENT_RULE = "lower-case letters, digits and hyphens, starting with a letter"
+# Other spellings of production would get none of prod's protections: refuse them.
+PRODUCTION_ALIASES = re.compile(r"(production|prd)(-[a-z0-9-]*)?")
 # Prefix and suffix wrap a base table name, so they may use only characters a table name allows.
-AFFIX_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{0,64}$")
-TAG_VALUE_PATTERN = re.compile(r"^[\w .:/=+\-@]{0,256}$")
+AFFIX_PATTERN = re.compile(r"[A-Za-z0-9_.-]{0,64}")
+AFFIX_RULE = "up to 64 characters of [A-Za-z0-9_.-]"
+KMS_KEY_PATTERN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
+
+# AWS's tag rules (DynamoDB TagResource): keys 1 to 128 characters, values up to 256, letters,
+# digits, spaces and _ . : / = + - @ only, no `aws:` prefix, at most 50 tags per resource.
+MAX_TAGS = 50
+MAX_TAG_KEY = 128
+MAX_TAG_VALUE = 256
+TAG_PUNCTUATION = set("_.:/=+-@")
+TAG_CHARACTERS = "letters, digits, spaces and _.:/=+-@"
+RESERVED_TAG_PREFIX = "aws:"
+
+
+def is_production(environment: str) -> bool:
+    """`prod`, or a production environment of its own such as `prod-eu`: both get prod's protections."""
+    return environment == PROD_ENVIRONMENT or environment.startswith(PROD_ENVIRONMENT + "-")
 
 
 @dataclass(frozen=True)
@@ -52,10 +77,12 @@ class StackSettings:
     environment: str
     protect: bool
     families: dict[str, FamilySettings] = field(default_factory=dict)
+    # The services that use the tables; checked against the planned tables (components/model/access.py).
+    consumers: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_prod(self) -> bool:
-        return self.environment == PROD_ENVIRONMENT
+        return is_production(self.environment)
 
 
 MISSING = object()
@@ -63,6 +90,7 @@ MISSING = object()
 
 def config_error(stack: str, key: str, given: object, allowed: str) -> ModelError:
     # Values print as JSON, the way they read in YAML (false, not False); a missing key as "nothing".
+    # JSON also shows what a value really holds: "prod\n", not a line break.
     shown = "nothing" if given is MISSING else json.dumps(given, default=str)
     return ModelError(f"stack '{stack}', config key '{PROJECT}:{key}': given {shown}; allowed: {allowed}")
 
@@ -70,6 +98,20 @@ def config_error(stack: str, key: str, given: object, allowed: str) -> ModelErro
 def _suggest(word: str, choices: list[str]) -> str:
     close = difflib.get_close_matches(word, choices, n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def tag_problem(name: str, value: object) -> str | None:
+    """What AWS would reject about one tag, as the `allowed` text, or None."""
+    def allowed(text: str) -> bool:
+        return all(ch.isalnum() or ch == " " or unicodedata.category(ch) == "Zs" or ch in TAG_PUNCTUATION
+                   for ch in text)
+    if not 1 <= len(name) <= MAX_TAG_KEY or not allowed(name):
+        return f"tag names of 1 to {MAX_TAG_KEY} {TAG_CHARACTERS}"
+    if name.lower().startswith(RESERVED_TAG_PREFIX):
+        return f"a tag name not starting with '{RESERVED_TAG_PREFIX}' (AWS reserves it)"
+    if not isinstance(value, str) or len(value) > MAX_TAG_VALUE or not allowed(value):
+        return f"a string of up to {MAX_TAG_VALUE} {TAG_CHARACTERS}"
+    return None
 
 
 class _Reader:
@@ -84,7 +126,8 @@ class _Reader:
     def string(self, key: str, value: Any, pattern: re.Pattern[str] | None = None, rule: str = "") -> str:
         if not isinstance(value, str):
             raise self.fail(key, value, "a string" + (f" of {rule}" if rule else ""))
-        if pattern is not None and not pattern.match(value):
+        # fullmatch, never match with `$`: `$` also matches before a trailing newline.
+        if pattern is not None and not pattern.fullmatch(value):
             raise self.fail(key, value, rule)
         return value
 
@@ -100,17 +143,18 @@ class _Reader:
         return value
 
     def kms_arn(self, key: str, value: Any) -> str:
-        text = self.string(key, value)
-        if not re.match(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$", text):
-            raise self.fail(key, text, "a customer-managed KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")
-        return text
+        return self.string(key, value, KMS_KEY_PATTERN,
+                           "a customer-managed KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")
 
     def tags(self, key: str, value: Any) -> dict[str, str]:
         if not isinstance(value, dict):
             raise self.fail(key, value, "a map of tag names to string values")
         for name, tag_value in value.items():
-            if not isinstance(tag_value, str) or not TAG_VALUE_PATTERN.match(tag_value):
-                raise self.fail(f"{key}.{name}", tag_value, "a string of up to 256 letters, digits, spaces or _.:/=+-@")
+            problem = tag_problem(name, tag_value)
+            if problem is not None:
+                raise self.fail(f"{key}.{name}", tag_value, problem)
+        if len(value) > MAX_TAGS:
+            raise self.fail(key, f"{len(value)} tags", f"at most {MAX_TAGS} tags on a table (AWS's limit)")
         return dict(value)
 
     def mapping(self, key: str, value: Any, allowed_keys: list[str]) -> dict[str, Any]:
@@ -124,30 +168,58 @@ class _Reader:
 
 
 TOP_LEVEL_KEYS = ["environment", "families", "deletionProtection", "protect", "pointInTimeRecovery",
-                  "pitrRecoveryPeriodDays", "kmsKeyArn", "tags"]
+                  "pitrRecoveryPeriodDays", "kmsKeyArn", "tags", "consumers"]
 REQUIRED_KEYS = ["environment", "families", "deletionProtection", "protect"]
 FAMILY_KEYS = ["prefix", "suffix", "existing", "tags", "kmsKeyArn",
                "deletionProtection", "pointInTimeRecovery", "pitrRecoveryPeriodDays"]
 DEFAULT_PITR_DAYS = 35
 
 
+def _find_secure(value: Any, path: str) -> str | None:
+    """The path of the first `secure:` (encrypted) value inside value, or None."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return path
+        for key, sub in value.items():
+            found = _find_secure(sub, f"{path}.{key}")
+            if found is not None:
+                return found
+    return None
+
+
 def _decode(raw: Mapping[str, str], stack: str) -> dict[str, Any]:
-    """Our namespace's values, decoded from the engine's string encoding."""
+    """Our namespace's values, decoded from the engine's string encoding; other namespaces checked."""
     values: dict[str, Any] = {}
+    namespaces = [PROJECT, *OTHER_NAMESPACES]
     for full_key, text in raw.items():
-        namespace, _, key = full_key.partition(":")
+        namespace, colon, key = full_key.partition(":")
+        if not colon:
+            raise ModelError(f"stack '{stack}', config key '{full_key}': no namespace; our keys are written "
+                             f"'{PROJECT}:{full_key}', the AWS provider's 'aws:{full_key}'")
         if namespace != PROJECT:
+            if namespace not in namespaces:
+                raise ModelError(f"stack '{stack}', config key '{full_key}': unknown namespace '{namespace}'; "
+                                 f"allowed: {', '.join(namespaces)}{_suggest(namespace, namespaces)}")
             continue
         if key not in TOP_LEVEL_KEYS:
             raise config_error(stack, key, text, f"one of the keys {', '.join(TOP_LEVEL_KEYS)}"
                                f"{_suggest(key, TOP_LEVEL_KEYS)}")
         if key in ("environment", "kmsKeyArn"):
-            values[key] = text
-            continue
-        try:
-            values[key] = json.loads(text)
-        except json.JSONDecodeError:
-            values[key] = text  # left as a string; the typed reader reports it
+            value: Any = text
+        else:
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                value = text  # left as a string; the typed reader reports it
+        # A `secure:` value reaches the program decrypted but the command sees only ciphertext; none of
+        # these keys is a secret, so both refuse it, and both read the same plain value.
+        if isinstance(text, str) and text.startswith('{"secure":'):
+            value = json.loads(text)
+        secure = _find_secure(value, key)
+        if secure is not None:
+            raise config_error(stack, secure, "an encrypted value", "encrypted values are not supported for "
+                               f"{PROJECT}:{secure}; none of this project's keys is a secret, write it in plain text")
+        values[key] = value
     return values
 
 
@@ -158,9 +230,13 @@ def parse_stack_config(raw: Mapping[str, str], stack: str, known_families: list[
         if key not in values:
             raise config_error(stack, key, MISSING, "a value; this key is required")
 
-    environment = read.string("environment", values["environment"], ENVIRONMENT_PATTERN,
-                              "lower-case letters, digits and hyphens, starting with a letter")
-    is_prod = environment == PROD_ENVIRONMENT
+    environment = read.string("environment", values["environment"], ENVIRONMENT_PATTERN, ENVIRONMENT_RULE)
+    if PRODUCTION_ALIASES.fullmatch(environment):
+        raise read.fail("environment", environment, f"'{PROD_ENVIRONMENT}' (or {PROD_ENVIRONMENT}-<region>) for a "
+                                                    "production environment: its protections are keyed on that name")
+    is_prod = is_production(environment)
+    if is_production(stack) and not is_prod:
+        raise read.fail("environment", environment, f"'{PROD_ENVIRONMENT}' in the stack '{stack}'")
     deletion_protection = read.boolean("deletionProtection", values["deletionProtection"])
     protect = read.boolean("protect", values["protect"])
     if is_prod and not protect:
@@ -170,6 +246,9 @@ def parse_stack_config(raw: Mapping[str, str], stack: str, known_families: list[
     # PITR can be switched off for throwaway stacks; the policy pack forbids that everywhere it runs.
     pitr_enabled = read.boolean("pointInTimeRecovery", values.get("pointInTimeRecovery", True))
     pitr_days = read.period("pitrRecoveryPeriodDays", values.get("pitrRecoveryPeriodDays", DEFAULT_PITR_DAYS))
+    if not pitr_enabled and "pitrRecoveryPeriodDays" in values:
+        raise read.fail("pitrRecoveryPeriodDays", pitr_days,
+                        "no recovery period while pointInTimeRecovery is false; remove it or turn PITR on")
     kms_key_arn = read.kms_arn("kmsKeyArn", values["kmsKeyArn"]) if "kmsKeyArn" in values else None
     stack_tags = read.tags("tags", values.get("tags", {}))
 
@@ -191,22 +270,28 @@ def parse_stack_config(raw: Mapping[str, str], stack: str, known_families: list[
         if not (isinstance(existing, bool) or (isinstance(existing, list)
                                                 and all(isinstance(t, str) for t in existing))):
             raise read.fail(f"{where}.existing", existing, "true, false, or a list of table keys")
+        family_pitr = read.boolean(f"{where}.pointInTimeRecovery", body.get("pointInTimeRecovery", pitr_enabled))
+        family_days = read.period(f"{where}.pitrRecoveryPeriodDays", body.get("pitrRecoveryPeriodDays", pitr_days))
+        if not family_pitr and "pitrRecoveryPeriodDays" in body:
+            raise read.fail(f"{where}.pitrRecoveryPeriodDays", family_days,
+                            "no recovery period while pointInTimeRecovery is false; remove it or turn PITR on")
         families[family] = FamilySettings(
-            prefix=read.string(f"{where}.prefix", body.get("prefix", ""), AFFIX_PATTERN,
-                               "up to 64 characters of [A-Za-z0-9_.-]"),
-            suffix=read.string(f"{where}.suffix", body.get("suffix", ""), AFFIX_PATTERN,
-                               "up to 64 characters of [A-Za-z0-9_.-]"),
+            prefix=read.string(f"{where}.prefix", body.get("prefix", ""), AFFIX_PATTERN, AFFIX_RULE),
+            suffix=read.string(f"{where}.suffix", body.get("suffix", ""), AFFIX_PATTERN, AFFIX_RULE),
             existing_tables=frozenset(existing) if isinstance(existing, list) and existing else None,
             adopt_all=existing is True,
             tags={**stack_tags, **read.tags(f"{where}.tags", body.get("tags", {}))},
             kms_key_arn=(read.kms_arn(f"{where}.kmsKeyArn", body["kmsKeyArn"])
                          if "kmsKeyArn" in body else kms_key_arn),
             deletion_protection=family_protection,
-            pitr_enabled=read.boolean(f"{where}.pointInTimeRecovery", body.get("pointInTimeRecovery", pitr_enabled)),
-            pitr_recovery_period_days=read.period(f"{where}.pitrRecoveryPeriodDays",
-                                                  body.get("pitrRecoveryPeriodDays", pitr_days)),
+            pitr_enabled=family_pitr,
+            pitr_recovery_period_days=family_days,
         )
-    return StackSettings(stack=stack, environment=environment, protect=protect, families=families)
+    consumers = values.get("consumers", {})
+    if not isinstance(consumers, dict):
+        raise read.fail("consumers", consumers, "a map of consumer names to {role, access}")
+    return StackSettings(stack=stack, environment=environment, protect=protect, families=families,
+                         consumers=consumers)
 
 
 def engine_encoding(config: Mapping[str, Any]) -> dict[str, str]:
@@ -223,6 +308,25 @@ def stack_names(project_dir: Path) -> list[str]:
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key given twice in one mapping (PyYAML keeps the last silently)."""
+
+
+def _no_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: dict[Any, yaml.Node] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} is given twice (first on line {seen[key].start_mark.line + 1})",
+                key_node.start_mark)
+        seen[key] = key_node
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+
+
 def load_stack_file(project_dir: Path, stack: str) -> dict[str, str]:
     """A stack file's config in the engine's encoding. Raises ModelError naming the file."""
     path = stack_file(project_dir, stack)
@@ -231,7 +335,7 @@ def load_stack_file(project_dir: Path, stack: str) -> dict[str, str]:
         raise ModelError(f"stack '{stack}': no file {path.name} in {project_dir}; stacks here: "
                          f"{', '.join(available) or 'none'}")
     try:
-        document = yaml.safe_load(path.read_text())
+        document = yaml.load(path.read_text(), Loader=_StrictLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from components.model.config import FamilySettings, StackSettings, config_error
+from components.model.config import MAX_TAGS, FamilySettings, StackSettings, config_error
 from components.model.family import FamilyDefinition
 from components.model.spec import NAME_PATTERN, NAME_RULE, TableSpec, table_error, validate_spec
 
@@ -54,7 +54,7 @@ def plan_stack(settings: StackSettings, families: Mapping[str, FamilyDefinition]
         for spec in specs:
             validate_spec(family, spec)
             name = f"{family_settings.prefix}{spec.base_name}{family_settings.suffix}"
-            if not NAME_PATTERN.match(name):
+            if not NAME_PATTERN.fullmatch(name):
                 raise table_error(family, spec.key, "name", name, NAME_RULE)
             tags = {
                 **family_settings.tags,
@@ -66,6 +66,9 @@ def plan_stack(settings: StackSettings, families: Mapping[str, FamilyDefinition]
             }
             if spec.stream is not None:
                 tags["stream-consumers"] = " ".join(spec.stream.consumers)
+            if len(tags) > MAX_TAGS:
+                raise table_error(family, spec.key, "tags", f"{len(tags)} tags with the ones this program adds",
+                                  f"at most {MAX_TAGS} tags on a table (AWS's limit)")
             plans.append(TablePlan(family=family, spec=spec, name=name, environment=settings.environment,
                                    tags=tags, settings=family_settings, protect=settings.protect))
     _check_unique(plans, "name", lambda p: p.name)

@@ -16,7 +16,7 @@ from typing import Any, Literal
 AttributeType = Literal["S", "N", "B"]
 ATTRIBUTE_TYPES: tuple[str, ...] = ("S", "N", "B")
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,255}")  # always fullmatch: `$` allows a trailing newline
 NAME_RULE = "3 to 255 characters of [A-Za-z0-9_.-]"
 
 MAX_GSIS = 20
@@ -24,6 +24,7 @@ MAX_LSIS = 5
 MAX_PROJECTED_NON_KEY_ATTRIBUTES = 100
 # Multi-attribute GSI keys: DynamoDB allows up to 4 partition and 4 sort attributes per index.
 MAX_KEY_ATTRIBUTES_PER_ROLE = 4
+MAX_KEY_NAME_BYTES = 255
 PITR_PERIOD_RANGE = (1, 35)
 ON_DEMAND = "PAY_PER_REQUEST"
 PROVISIONED = "PROVISIONED"
@@ -194,15 +195,41 @@ def projection_problem(projection_type: Projection, non_key_attributes: tuple[st
     return None
 
 
-def validate_spec(family: str, spec: TableSpec) -> None:
-    """Raise ModelError for the first thing DynamoDB (or good sense) would reject."""
+def index_capacity(spec: TableSpec, index: GlobalIndex) -> Capacity | None:
+    """A GSI's provisioned throughput: its own, else the table's (as aws-cdk does); None on demand."""
+    if spec.billing_mode == ON_DEMAND:
+        return None
+    return index.capacity or spec.capacity
+
+
+def validate_spec(family: str, spec: TableSpec, where: str | None = None) -> None:
+    """Raise ModelError for the first thing DynamoDB (or good sense) would reject.
+
+    `where` replaces "family F, table T" in messages (a schema file names itself instead).
+    """
 
     def fail(field_name: str, given: object, allowed: str) -> ModelError:
+        if where is not None:
+            return ModelError(f"{where}, field '{field_name}': given {given!r}; allowed: {allowed}")
         return table_error(family, spec.key, field_name, given, allowed)
 
     for place, key in key_attributes(spec):
         if key.type not in ATTRIBUTE_TYPES:
             raise fail(f"{place}.type", key.type, "S, N or B")
+        if not 1 <= len(key.name.encode()) <= MAX_KEY_NAME_BYTES:
+            shown = key.name if len(key.name) <= 40 else f"{key.name[:20]}... ({len(key.name.encode())} bytes)"
+            raise fail(f"{place}.name", shown, f"a key attribute name of 1 to {MAX_KEY_NAME_BYTES} bytes")
+    if spec.sort is not None and spec.sort.name == spec.partition.name:
+        raise fail("sort", spec.sort.name, "a sort key other than the partition key")
+    for gsi in spec.global_indexes:
+        names = [k.name for k in (*gsi.partition, *gsi.sort)]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise fail(f"globalIndexes.{gsi.name}", f"{twice[0]} used twice in the index key",
+                       "each attribute once in an index's partition and sort keys")
+    for lsi in spec.local_indexes:
+        if lsi.sort.name == spec.partition.name:
+            raise fail(f"localIndexes.{lsi.name}.sort", lsi.sort.name, "a sort key other than the partition key")
 
     types: dict[str, tuple[str, str]] = {}
     for place, key in key_attributes(spec):
@@ -231,7 +258,7 @@ def validate_spec(family: str, spec: TableSpec) -> None:
     indexes: Iterable[GlobalIndex | LocalIndex] = (*spec.global_indexes, *spec.local_indexes)
     for index in indexes:
         kind = "globalIndexes" if isinstance(index, GlobalIndex) else "localIndexes"
-        if not NAME_PATTERN.match(index.name):
+        if not NAME_PATTERN.fullmatch(index.name):
             raise fail(f"{kind}.name", index.name, NAME_RULE)
         if index.name in index_names:
             raise fail(f"{kind}.name", index.name, "index names unique within the table")
@@ -280,8 +307,15 @@ def validate_spec(family: str, spec: TableSpec) -> None:
                 raise fail(f"globalIndexes.{gsi.name}.capacity",
                            f"{gsi.capacity.read} RCU / {gsi.capacity.write} WCU",
                            f"no capacity settings with {ON_DEMAND} billing")
-    elif spec.capacity is None:
-        raise fail("capacity", None, f"read and write capacity with {PROVISIONED} billing")
+    else:
+        # A GSI without capacity of its own inherits the table's (index_capacity), as aws-cdk does.
+        if spec.capacity is None:
+            raise fail("capacity", None, f"read and write capacity with {PROVISIONED} billing")
+        for place, capacity in [("capacity", spec.capacity), *((f"globalIndexes.{gsi.name}.capacity", gsi.capacity)
+                                                              for gsi in spec.global_indexes)]:
+            if capacity is not None and (capacity.read < 1 or capacity.write < 1):
+                raise fail(place, f"{capacity.read} RCU / {capacity.write} WCU",
+                           "at least 1 read and 1 write capacity unit")
 
     if spec.stream is not None and not spec.stream.consumers:
         raise fail("stream.consumers", [], "at least one consumer; a stream nobody reads is a cost")

@@ -6,7 +6,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.model.plan import TablePlan
-from components.model.spec import ON_DEMAND, GlobalIndex, attribute_definitions, index_key_schema
+from components.model.spec import ON_DEMAND, GlobalIndex, attribute_definitions, index_capacity, index_key_schema
 
 
 def _gsi_args(plan: TablePlan, index: GlobalIndex) -> aws.dynamodb.TableGlobalSecondaryIndexArgs:
@@ -15,13 +15,14 @@ def _gsi_args(plan: TablePlan, index: GlobalIndex) -> aws.dynamodb.TableGlobalSe
     key_schemas = [aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name=k["AttributeName"],
                                                                        key_type=k["KeyType"])
                    for k in index_key_schema(plan.spec, index)]
+    capacity = index_capacity(plan.spec, index)
     return aws.dynamodb.TableGlobalSecondaryIndexArgs(
         name=index.name,
         key_schemas=key_schemas,
         projection_type=index.projection.value,
         non_key_attributes=list(index.non_key_attributes) or None,
-        read_capacity=index.capacity.read if index.capacity else None,
-        write_capacity=index.capacity.write if index.capacity else None,
+        read_capacity=capacity.read if capacity else None,
+        write_capacity=capacity.write if capacity else None,
     )
 
 

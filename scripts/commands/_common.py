@@ -76,3 +76,18 @@ def load_schemas(args: argparse.Namespace) -> list[TableSchema]:
 
 def print_json(value: Any) -> None:
     print(json.dumps(value, indent=2, default=str))
+
+
+def number_in(low: float, high: float | None = None, integer: bool = False, unit: str = "") -> Any:
+    """An argparse type for a number in [low, high]: a bad value is one usage line, before any work."""
+    def parse(text: str) -> float | int:
+        try:
+            value: float | int = int(text) if integer else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if integer else ''}number") from None
+        if value != value or value < low or (high is not None and value > high):  # value != value: NaN
+            bounds = f"from {low:g} to {high:g}" if high is not None else f"of at least {low:g}"
+            raise argparse.ArgumentTypeError(f"{text} is out of range; allowed: a number {bounds}{unit}")
+        return value
+    parse.__name__ = "whole number" if integer else "number"  # what argparse calls the type in errors
+    return parse

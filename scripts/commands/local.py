@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from scripts import local_endpoint
-from scripts.commands._common import print_json, project
+from scripts.commands._common import number_in, print_json, project
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -17,7 +17,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=["up", "down", "status"])
     parser.add_argument("--engine", choices=local_endpoint.ENGINES, default="moto",
                         help="moto (default: PITR, TTL, tags, SSE) or dynamodb-local (AWS's emulator, on Java)")
-    parser.add_argument("--port", type=int, default=local_endpoint.DEFAULT_PORT, help="port (0: any free port)")
+    parser.add_argument("--port", type=number_in(0, 65535, integer=True), default=local_endpoint.DEFAULT_PORT,
+                        help="port (0: any free port)")
     parser.add_argument("--delay-transient-statuses", action="store_true",
                         help="dynamodb-local only: hold indexes in CREATING/DELETING as AWS does")
     parser.set_defaults(handler=run)

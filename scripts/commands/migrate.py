@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scripts.commands._common import add_local_flag, connection, print_json, project, stack_plans
+from scripts.commands._common import add_local_flag, connection, number_in, print_json, project, stack_plans
 from scripts.errors import ToolError
 from scripts.migrate import WRITE_APIS
 
@@ -33,29 +33,40 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="up: report what would change; write nothing")
     parser.add_argument("--segments", type=_segment_list,
                         help="up, fan-out: run only these scan segments (e.g. 0-3,8); needs --total-segments")
-    parser.add_argument("--total-segments", type=int, default=16, help="parallel scan segments (default 16)")
-    parser.add_argument("--workers", type=int, default=16, help="segments worked on at once (default 16)")
-    parser.add_argument("--page-size", type=int, default=250, help="items per page, so per checkpoint")
+    # DynamoDB allows 1 to 1,000,000 scan segments; pages of 1 to 1,000 items keep checkpoints useful.
+    parser.add_argument("--total-segments", type=number_in(1, 1_000_000, integer=True), default=16,
+                        help="parallel scan segments (default 16)")
+    parser.add_argument("--workers", type=number_in(1, 256, integer=True), default=16,
+                        help="segments worked on at once (default 16)")
+    parser.add_argument("--page-size", type=number_in(1, 1000, integer=True), default=250,
+                        help="items per page, so per checkpoint")
     parser.add_argument("--write-api", choices=WRITE_APIS,
                         help="batch-statement: 25 conditional PartiQL UPDATEs per request (the default); "
                              "update-item: one UpdateItem each (the default on a local moto endpoint, which "
                              "ignores PartiQL conditions)")
-    parser.add_argument("--lock-lease", type=float, default=60, help="seconds a lock or segment lease lasts")
+    # The heartbeat renews every third of the lease: below 3 s one slow request would let it expire.
+    parser.add_argument("--lock-lease", type=number_in(3, 3600, unit=" seconds"), default=60,
+                        help="seconds a lock or segment lease lasts (3 to 3600)")
     parser.add_argument("--retry-mode", choices=["standard", "adaptive"], default="adaptive",
                         help="botocore retry mode (adaptive also rate-limits the client when throttled)")
-    parser.add_argument("--max-attempts", type=int, default=10, help="botocore attempts per request")
+    parser.add_argument("--max-attempts", type=number_in(1, 50, integer=True), default=10,
+                        help="botocore attempts per request")
     add_local_flag(parser)
     parser.set_defaults(handler=run)
 
 
 def _segment_list(text: str) -> list[int]:
     segments: list[int] = []
-    try:
-        for part in text.split(","):
-            low, _, high = part.partition("-")
-            segments += range(int(low), int(high or low) + 1)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected segment numbers like 0-3,8") from None
+    for part in text.split(","):
+        low_text, _, high_text = part.partition("-")
+        try:
+            low, high = int(low_text), int(high_text or low_text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r}: expected segment numbers like 0-3,8") from None
+        if low < 0 or high < low:
+            raise argparse.ArgumentTypeError(f"{part!r}: a range runs from a lower to a higher segment number, "
+                                             "both 0 or more (like 0-3)")
+        segments += range(low, high + 1)
     return sorted(set(segments))
 
 
@@ -74,7 +85,10 @@ def run(args: argparse.Namespace) -> int:
     # The engine builds every request itself: skip botocore's client-side validation (pure CPU per call).
     client = conn.client(max_pool_connections=args.workers + 4, parameter_validation=False)
     history = History(client, table)
-    migrations = discover(args.migrations or project(args).migrations_dir)
+    migrations_dir = args.migrations or project(args).migrations_dir
+    if not migrations_dir.is_dir():
+        raise ToolError("NoMigrations", f"--migrations {migrations_dir}: no such directory", where=str(migrations_dir))
+    migrations = discover(migrations_dir)
     if find_table(client, table) is None:
         raise ToolError("TableNotFound", f"the migration history table '{table}' does not exist at {args.where}; "
                                          "create the stack's tables first (pulumi up, or tables create)")

@@ -18,7 +18,7 @@ from typing import Any
 
 from scripts.errors import ToolError
 
-FILE_PATTERN = re.compile(r"^(?P<id>\d{4})_[a-z0-9_]+\.py$")
+FILE_PATTERN = re.compile(r"(?P<id>\d{4})_[a-z0-9_]+\.py")
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def checksum_of(path: Path) -> str:
 
 
 def load_migration(path: Path) -> Migration:
-    match = FILE_PATTERN.match(path.name)
+    match = FILE_PATTERN.fullmatch(path.name)
     if not match:
         raise ToolError("InvalidMigration", f"{path}: file names are NNNN_lower_snake_case.py")
     spec = importlib.util.spec_from_file_location(f"migrations.m{path.stem}", path)
@@ -64,7 +64,7 @@ def load_migration(path: Path) -> Migration:
 
 
 def discover(directory: Path) -> list[Migration]:
-    migrations = [load_migration(p) for p in sorted(directory.glob("*.py")) if FILE_PATTERN.match(p.name)]
+    migrations = [load_migration(p) for p in sorted(directory.glob("*.py")) if FILE_PATTERN.fullmatch(p.name)]
     seen: set[str] = set()
     for migration in migrations:
         if migration.id in seen:

@@ -17,7 +17,7 @@ from components.families.migration_history import FAMILY as HISTORY_FAMILY
 from components.families.migration_history import migrations_table
 from components.model.plan import TablePlan, find_plan
 from components.model.spec import TableSpec
-from scripts.aws import DynamoDBClient
+from scripts.aws import DynamoDBClient, endpoint_of, translate
 from scripts.errors import ToolError
 from scripts.migrate.backfill import Backfill, BackfillOptions, BackfillResult, Progress, run_backfill
 from scripts.migrate.history import COUNTERS, History, MigrationRecord, from_item, to_item
@@ -174,6 +174,14 @@ def pending(migrations: Sequence[Migration], records: dict[str, MigrationRecord]
     return [m for m in selected if to is None or m.id <= to]
 
 
+def _naming_the_migration(error: Exception, migration_id: str, endpoint: str) -> ToolError:
+    """The error as one line that says which migration it stopped."""
+    reported = error if isinstance(error, ToolError) else translate(error, endpoint)
+    if reported is None:
+        reported = ToolError(type(error).__name__, f"{type(error).__name__}: {error}")
+    return ToolError(reported.kind, f"migration {migration_id}: {reported.message}", where=f"migration {migration_id}")
+
+
 def run_one(client: DynamoDBClient, plans: Sequence[TablePlan], history: History, migration: Migration,
             options: RunOptions) -> RunResult:
     ctx = MigrationContext(client, plans, history, migration.id, options)
@@ -182,10 +190,10 @@ def run_one(client: DynamoDBClient, plans: Sequence[TablePlan], history: History
     try:
         migration.run(ctx)
     except Exception as error:
-        message = error.message if isinstance(error, ToolError) else f"{type(error).__name__}: {error}"
+        named = _naming_the_migration(error, migration.id, endpoint_of(client))
         if not ctx.dry_run:
-            history.finish(migration.id, "failed", ctx.counts, message)
-        raise
+            history.finish(migration.id, "failed", ctx.counts, named.message)
+        raise named from error
     if ctx.dry_run:
         return RunResult(migration.id, "dry-run", ctx.counts, ctx.consumed_capacity, ctx.backfills)
     if ctx.counts["failed"]:

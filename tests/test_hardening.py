@@ -1,0 +1,430 @@
+"""Hostile input: no spelling of a value weakens prod, and every mistake is one line that says where.
+
+The program (under Pulumi's mocks) and the `tables` command read stack files through one parser,
+so each bad stack file below must be rejected by both, with the same message.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+
+from components.model.config import load_stack_file
+from components.model.spec import ModelError
+from scripts.cli import main
+from scripts.local_endpoint import Endpoint, free_port
+from scripts.mock_stack import run_program
+from tests.fault_proxy import FaultProxy
+from tests.project import PROJECT_DIR
+
+PROD = (PROJECT_DIR / "Pulumi.prod.yaml").read_text()
+DEV = (PROJECT_DIR / "Pulumi.dev.yaml").read_text()
+ENVIRONMENT_RULE = "lower-case letters, digits and hyphens, starting with a letter"
+
+
+def a_project(tmp_path: Path, stack: str, text: str) -> Path:
+    for file in ("__main__.py", "Pulumi.yaml"):
+        shutil.copy(PROJECT_DIR / file, tmp_path / file)
+    (tmp_path / f"Pulumi.{stack}.yaml").write_text(text)
+    return tmp_path
+
+
+def program_error(project: Path, stack: str) -> str:
+    """What `pulumi preview` would stop with: the stack file's error, or the program's RunError."""
+    try:
+        config = load_stack_file(project, stack)
+    except ModelError as error:
+        return str(error)
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(project, stack, config)
+    return str(caught.value)
+
+
+def command_error(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    assert main(list(args)) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err, captured.err
+    return captured.err.rstrip("\n")
+
+
+def prod_with(environment: str) -> str:
+    # What a YAML block scalar or a copy-paste does to the environment, with the protections off.
+    return (PROD.replace("dynamodb-tables:environment: prod", f"dynamodb-tables:environment: {environment}")
+            .replace("dynamodb-tables:protect: true", "dynamodb-tables:protect: false")
+            .replace("dynamodb-tables:deletionProtection: true", "dynamodb-tables:deletionProtection: false"))
+
+
+NEAR_PROD = {
+    "trailing newline": ('"prod\\n"', "prod\n"),
+    "block scalar": ("|\n    prod", "prod\n"),
+    "capital P": ("Prod", "Prod"),
+    "upper case": ("PROD", "PROD"),
+    "leading space": ('" prod"', " prod"),
+    "trailing space": ('"prod "', "prod "),
+    "tab": ('"prod\\t"', "prod\t"),
+    "cyrillic o": ("pr\u043ed", "pr\u043ed"),
+    "fullwidth": ("\uff50\uff52\uff4f\uff44", "\uff50\uff52\uff4f\uff44"),
+    "zero-width space": ('"prod\\u200b"', "prod\u200b"),
+}
+
+
+@pytest.mark.parametrize("spelling", NEAR_PROD, ids=list(NEAR_PROD))
+def test_no_spelling_of_prod_passes_as_another_environment(spelling: str, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    written, value = NEAR_PROD[spelling]
+    project = a_project(tmp_path, "prod", prod_with(written))
+    expected = (f"stack 'prod', config key 'dynamodb-tables:environment': given {json.dumps(value)}; "
+                f"allowed: {ENVIRONMENT_RULE}")
+    assert program_error(project, "prod") == expected
+    assert command_error(capsys, "synth", "--stack", "prod", "--project-dir", str(project)) == (
+        f"ERROR [InvalidConfig]: {expected}")
+
+
+@pytest.mark.parametrize("environment", ["production", "prd", "production-eu"])
+def test_other_names_for_production_are_refused(environment: str, tmp_path: Path) -> None:
+    project = a_project(tmp_path, "live", prod_with(environment))
+    assert program_error(project, "live") == (
+        f"stack 'live', config key 'dynamodb-tables:environment': given \"{environment}\"; allowed: 'prod' (or "
+        "prod-<region>) for a production environment: its protections are keyed on that name")
+
+
+def test_a_stack_named_prod_must_be_the_prod_environment(tmp_path: Path) -> None:
+    project = a_project(tmp_path, "prod", prod_with("staging"))
+    assert program_error(project, "prod") == (
+        "stack 'prod', config key 'dynamodb-tables:environment': given \"staging\"; "
+        "allowed: 'prod' in the stack 'prod'")
+
+
+def test_a_regional_prod_environment_gets_prods_protections(tmp_path: Path) -> None:
+    project = a_project(tmp_path, "prod-eu", prod_with("prod-eu"))
+    assert program_error(project, "prod-eu") == (
+        "stack 'prod-eu', config key 'dynamodb-tables:protect': given false; allowed: true in the prod environment")
+
+
+@pytest.mark.parametrize("spelling", NEAR_PROD, ids=list(NEAR_PROD))
+def test_seed_writes_nothing_for_a_near_prod_stack(spelling: str, moto: Endpoint, moto_client: Any,
+                                                   aws_env: dict[str, str], tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from components.families import plan_from_stack_file
+    from scripts.create_tables import create_tables
+    from scripts.schema_files import declared_schema
+
+    # The prod tables exist (created from the real prod stack), so a seed that got through would land.
+    create_tables(moto_client, [declared_schema(p) for p in plan_from_stack_file(PROJECT_DIR, "prod")])
+    project = a_project(tmp_path, "prod", prod_with(NEAR_PROD[spelling][0]))
+    assert command_error(capsys, "seed", "--stack", "prod", "--project-dir", str(project),
+                         "--endpoint-url", moto.url).startswith("ERROR [InvalidConfig]: stack 'prod', config key "
+                                                                "'dynamodb-tables:environment'")
+    assert moto_client.scan(TableName="items-prod", Select="COUNT")["Count"] == 0
+
+
+def test_seed_refuses_the_real_prod_stack_before_any_call(aws_env: dict[str, str],
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens: the refusal comes first
+    assert command_error(capsys, "seed", "--stack", "prod", "--endpoint-url", url) == (
+        "ERROR [Refused]: seed data is for development stacks; this stack's environment is prod")
+
+
+LONG_KEY = "k" * 200
+BAD_STACK_FILES = {
+    "suffix with a newline": (
+        DEV.replace("suffix: -dev\n      tags:\n        owner: items-team",
+                    'suffix: "-dev\\n"\n      tags:\n        owner: items-team'),
+        "stack 'dev', config key 'dynamodb-tables:families.items-service.suffix': given \"-dev\\n\"; "
+        "allowed: up to 64 characters of [A-Za-z0-9_.-]"),
+    "key without a namespace": (
+        DEV.replace("  dynamodb-tables:protect: false", "  dynamodb-tables:protect: false\n  protect: true"),
+        "stack 'dev', config key 'protect': no namespace; our keys are written 'dynamodb-tables:protect', the AWS "
+        "provider's 'aws:protect'"),
+    "unknown namespace": (
+        DEV.replace("  dynamodb-tables:protect: false", "  dynamodb-tables:protect: false\n"
+                                                         "  dynamodb-table:protect: true"),
+        "stack 'dev', config key 'dynamodb-table:protect': unknown namespace 'dynamodb-table'; allowed: "
+        "dynamodb-tables, aws, pulumi (did you mean 'dynamodb-tables'?)"),
+    "duplicate key": (
+        DEV.replace("  dynamodb-tables:protect: false", "  dynamodb-tables:protect: false\n"
+                                                         "  dynamodb-tables:protect: true"),
+        "Pulumi.dev.yaml line 6: not valid YAML (key 'dynamodb-tables:protect' is given twice (first on line 5))"),
+    "encrypted value": (
+        DEV.replace("  dynamodb-tables:protect: false", "  dynamodb-tables:protect: false\n"
+                                                         "  dynamodb-tables:kmsKeyArn:\n    secure: AAABAJ1x"),
+        "stack 'dev', config key 'dynamodb-tables:kmsKeyArn': given \"an encrypted value\"; allowed: encrypted "
+        "values are not supported for dynamodb-tables:kmsKeyArn; none of this project's keys is a secret, write it "
+        "in plain text"),
+    "reserved tag prefix": (
+        DEV.replace("    cost-center: engineering", "    cost-center: engineering\n    aws:owner: me"),
+        "stack 'dev', config key 'dynamodb-tables:tags.aws:owner': given \"me\"; allowed: a tag name not starting "
+        "with 'aws:' (AWS reserves it)"),
+    "tag key of 200 characters": (
+        DEV.replace("    cost-center: engineering", f"    cost-center: engineering\n    {LONG_KEY}: x"),
+        f"stack 'dev', config key 'dynamodb-tables:tags.{LONG_KEY}': given \"x\"; allowed: tag names of 1 to 128 "
+        "letters, digits, spaces and _.:/=+-@"),
+    "shell metacharacters in a value": (
+        DEV.replace("    cost-center: engineering", "    cost-center: \"$(rm -rf ~)\""),
+        "stack 'dev', config key 'dynamodb-tables:tags.cost-center': given \"$(rm -rf ~)\"; allowed: a string of up "
+        "to 256 letters, digits, spaces and _.:/=+-@"),
+    "56 tags": (
+        DEV.replace("    cost-center: engineering", "    cost-center: engineering\n"
+                    + "\n".join(f"    extra-{i}: v" for i in range(54))),
+        "stack 'dev', config key 'dynamodb-tables:tags': given \"56 tags\"; allowed: at most 50 tags on a table "
+        "(AWS's limit)"),
+    "recovery period with PITR off": (
+        DEV.replace("  dynamodb-tables:protect: false", "  dynamodb-tables:protect: false\n"
+                                                         "  dynamodb-tables:pointInTimeRecovery: false"),
+        "stack 'dev', config key 'dynamodb-tables:pitrRecoveryPeriodDays': given 7; allowed: no recovery period "
+        "while pointInTimeRecovery is false; remove it or turn PITR on"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_STACK_FILES, ids=list(BAD_STACK_FILES))
+def test_the_program_and_the_command_reject_a_bad_stack_file_the_same_way(
+        case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text, message = BAD_STACK_FILES[case]
+    assert text != DEV, "the mutation must change the file"
+    project = a_project(tmp_path, "dev", text)
+    assert program_error(project, "dev") == message
+    assert command_error(capsys, "synth", "--stack", "dev", "--project-dir", str(project)) == (
+        f"ERROR [InvalidConfig]: {message}")
+
+
+def test_tags_added_by_the_program_count_towards_the_limit(tmp_path: Path) -> None:
+    # 47 of the stack's own plus environment, family, managed-by and data-classification: 51 on each table.
+    text = DEV.replace("  dynamodb-tables:tags:\n    owner: platform-team\n    cost-center: engineering",
+                       "  dynamodb-tables:tags:\n" + "\n".join(f"    t{i}: v" for i in range(47)))
+    text = text.replace("      tags:\n        owner: creator-team\n", "")
+    assert program_error(a_project(tmp_path, "dev", text), "dev") == (
+        "family 'creator-platform', table 'creators', field 'tags': given '51 tags with the ones this program adds'; "
+        "allowed: at most 50 tags on a table (AWS's limit)")
+
+
+# --- the command's own options -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["add-gsi", "--table", "t", "--index-name", "by-x", "--partition-key", "x:S", "--poll-interval", "0"],
+     "tables add-gsi: argument --poll-interval: 0 is out of range; allowed: a number from 0.1 to 600 seconds"),
+    (["add-gsi", "--table", "t", "--index-name", "by-x", "--partition-key", "x:S", "--timeout", "nan"],
+     "tables add-gsi: argument --timeout: nan is out of range; allowed: a number of at least 1 seconds"),
+    (["local", "up", "--port", "99999"],
+     "tables local: argument --port: 99999 is out of range; allowed: a number from 0 to 65535"),
+    (["migrate", "up", "--stack", "dev", "--segments", "5-2"],
+     "tables migrate: argument --segments: '5-2': a range runs from a lower to a higher segment number, both 0 or "
+     "more (like 0-3)"),
+    (["migrate", "up", "--stack", "dev", "--total-segments", "0"],
+     "tables migrate: argument --total-segments: 0 is out of range; allowed: a number from 1 to 1e+06"),
+    (["migrate", "up", "--stack", "dev", "--lock-lease", "0"],
+     "tables migrate: argument --lock-lease: 0 is out of range; allowed: a number from 3 to 3600 seconds"),
+    (["drift"], "tables drift: one of the arguments --stack --schemas is required"),
+    (["drift", "--stack", "dev", "--colour"], "tables: unrecognized arguments: --colour"),
+    (["nonsense"], "tables: argument COMMAND: invalid choice: 'nonsense' (choose from 'synth', 'docs', 'create', "
+                   "'drift', 'export', 'add-gsi', 'local', 'seed', 'migrate', 'policy-check')"),
+])
+def test_bad_options_are_one_usage_line_before_any_work(args: list[str], message: str, aws_env: dict[str, str],
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(args)
+    assert exited.value.code == 2
+    captured = capsys.readouterr()
+    prog = message.split(":")[0]
+    assert captured.err == f"ERROR [Usage]: {message} (see {prog} --help)\n"
+    assert captured.out == ""
+
+
+def test_help_is_argparses_own(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["drift", "--help"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.startswith("usage: tables drift [-h]")
+
+
+def test_a_missing_migrations_folder_is_an_error_not_nothing_to_do(moto: Endpoint, moto_client: Any,
+                                                                   aws_env: dict[str, str], tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nowhere"
+    assert command_error(capsys, "migrate", "up", "--stack", "dev", "--endpoint-url", moto.url,
+                         "--migrations", str(missing)) == (
+        f"ERROR [NoMigrations]: --migrations {missing}: no such directory")
+
+
+# --- --json errors -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("args", "kind", "where"), [
+    (["drift", "--json"], "Usage", ""),
+    (["synth", "--stack", "qa", "--json"], "InvalidConfig", "Pulumi.qa.yaml"),
+    (["export", "--tables", "no-such-table", "--out", "OUT", "--json"], "TableNotFound", "no-such-table"),
+])
+def test_json_errors_are_an_object_on_stdout_as_well(args: list[str], kind: str, where: str, moto: Endpoint,
+                                                     moto_client: Any, aws_env: dict[str, str], tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    args = [str(tmp_path) if a == "OUT" else a for a in args] + (["--endpoint-url", moto.url] if "export" in args
+                                                                  else [])
+    try:
+        code = main(args)
+    except SystemExit as exited:
+        code = int(exited.code or 0)
+    captured = capsys.readouterr()
+    assert code == 2
+    error = json.loads(captured.out)["error"]
+    assert (error["kind"], error["where"]) == (kind, where)
+    assert captured.err == f"ERROR [{kind}]: {error['message']}\n"
+
+
+# --- servers that are not DynamoDB, and regions that do not exist ----------------------------------
+
+HTML_SERVER = """
+import sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+status = int(sys.argv[2])
+class Page(BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        body = b"<html>\\n<head><title>Oops</title></head>\\n<body><h1>Server Error</h1>\\n<p>x</p></body></html>\\n"
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+HTTPServer(("127.0.0.1", int(sys.argv[1])), Page).serve_forever()
+"""
+
+
+@pytest.fixture(params=[501, 200, 403])
+def html_server(request: pytest.FixtureRequest) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-c", HTML_SERVER, str(port), str(request.param)])
+    try:
+        deadline = time.monotonic() + 10
+        import socket
+        while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
+            assert time.monotonic() < deadline, "the HTML server did not start"
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}", request.param
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_an_endpoint_answering_html_is_one_line_without_the_page(html_server: tuple[str, int],
+                                                                  aws_env: dict[str, str],
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    url, status = html_server
+    line = command_error(capsys, "drift", "--stack", "dev", "--endpoint-url", url, "--region", "us-east-1")
+    assert "<" not in line and "Server Error" not in line
+    if status == 501:
+        assert line == (f"ERROR [ServerError]: {url}: DescribeTable failed with HTTP 501 (Not Implemented); "
+                        "try again, or check the endpoint")
+    else:
+        assert line == (f"ERROR [NotDynamoDB]: {url} answered DescribeTable with HTTP {status} (text/html), not a "
+                        "DynamoDB response; check --endpoint-url")
+
+
+def test_a_region_typo_says_so(aws_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert command_error(capsys, "drift", "--stack", "dev", "--region", "us-eest-1") == (
+        "ERROR [UnknownRegion]: region 'us-eest-1' is not a region DynamoDB runs in (e.g. us-east-1, eu-west-1); "
+        "check --region, AWS_REGION or the profile")
+
+
+# --- names from the network, schema files, partial work -----------------------------------------
+
+def test_export_never_writes_outside_out(moto: Endpoint, moto_client: Any, aws_env: dict[str, str], tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    hostile = "../../escaped/name"
+    moto_client.create_table(TableName=hostile, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                             BillingMode="PAY_PER_REQUEST")
+    out = tmp_path / "a" / "b" / "out"
+    assert command_error(capsys, "export", "--prefix", "", "--out", str(out), "--endpoint-url", moto.url) == (
+        f"ERROR [UnsafeName]: table name '{hostile}' is not a valid DynamoDB table name (3 to 255 characters of "
+        f"[A-Za-z0-9_.-]); no file written for it in {out}")
+    assert not (tmp_path / "escaped").exists() and not (tmp_path / "a" / "escaped").exists()
+    assert not out.exists()
+
+
+ORDERS = {"TableName": "orders-dev", "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+          "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}], "BillingMode": "PAY_PER_REQUEST"}
+
+
+@pytest.mark.parametrize(("bad", "message"), [
+    ({**ORDERS, "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "X"}]},
+     "field 'AttributeDefinitions[0].AttributeType': given \"X\"; allowed: S, N or B"),
+    ({**ORDERS, "TableName": "ab"}, "field 'TableName': given \"ab\"; allowed: 3 to 255 characters of [A-Za-z0-9_.-]"),
+    ({**ORDERS, "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"},
+                                         {"AttributeName": "a", "AttributeType": "S"},
+                                         {"AttributeName": "a", "AttributeType": "N"}],
+      "GlobalSecondaryIndexes": [{"IndexName": "by-a", "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
+                                  "Projection": {"ProjectionType": "ALL"}}]},
+     "field 'AttributeDefinitions[2]': given \"a:N\"; allowed: one type per attribute ('a' is declared S already)"),
+    ({**ORDERS, "GlobalSecondaryIndexes": [{"IndexName": "by-id", "KeySchema": [{"AttributeName": "id",
+                                                                               "KeyType": "HASH"}],
+                                            "Projection": {"ProjectionType": "INCLUDE"}}]},
+     "table 'orders-dev', field 'globalIndexes.by-id.nonKeyAttributes': given []; allowed: at least one attribute "
+     "with projection INCLUDE"),
+    ({**ORDERS, "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"},
+                                         {"AttributeName": "unused", "AttributeType": "S"}]},
+     "field 'AttributeDefinitions': given [\"unused\"]; allowed: only attributes that a key uses (DynamoDB rejects "
+     "others)"),
+])
+def test_create_schemas_validates_every_file_before_any_call(bad: dict[str, Any], message: str, moto: Endpoint,
+                                                             moto_client: Any, aws_env: dict[str, str],
+                                                             tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a-good.json").write_text(json.dumps({**ORDERS, "TableName": "good-dev"}))
+    (tmp_path / "companies.json").write_text(json.dumps(bad))
+    assert command_error(capsys, "create", "--schemas", str(tmp_path), "--endpoint-url", moto.url) == (
+        f"ERROR [InvalidSchema]: companies.json: {message}")
+    assert moto_client.list_tables()["TableNames"] == []  # not even the good file's table
+
+
+def test_a_create_that_stops_part_way_says_what_it_did(moto: Endpoint, moto_client: Any, aws_env: dict[str, str],
+                                                       tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Valid files; the endpoint (behind a proxy answering as IAM would) refuses one of them.
+    for name in ("a", "b", "companies"):
+        (tmp_path / f"{name}.json").write_text(json.dumps({**ORDERS, "TableName": f"{name}-dev"}))
+    with FaultProxy(moto.url, deny=frozenset({("CreateTable", "companies-dev")})) as proxy:
+        line = command_error(capsys, "create", "--schemas", str(tmp_path), "--endpoint-url", proxy.url)
+    assert line == ("ERROR [AccessDeniedException]: 2 created of 3 tables; stopped at companies.json: "
+                    f"{proxy.url}: CreateTable: User is not authorized to perform: dynamodb:CreateTable on resource: "
+                    "companies-dev")
+    assert sorted(moto_client.list_tables()["TableNames"]) == ["a-dev", "b-dev"]
+
+
+def test_seed_names_the_missing_table_and_writes_nothing(moto: Endpoint, moto_client: Any, aws_env: dict[str, str],
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from components.families import plan_from_stack_file
+    from scripts.create_tables import create_tables
+    from scripts.schema_files import declared_schema
+
+    schemas = [declared_schema(p) for p in plan_from_stack_file(PROJECT_DIR, "dev") if p.name != "Jobs-dev"]
+    create_tables(moto_client, schemas)
+    assert command_error(capsys, "seed", "--stack", "dev", "--endpoint-url", moto.url) == (
+        f"ERROR [TableNotFound]: table 'Jobs-dev' does not exist at {moto.url}; check the name, or create the "
+        "stack's tables first (pulumi up, or tables create)")
+    assert moto_client.scan(TableName="items-dev", Select="COUNT")["Count"] == 0
+
+
+def test_a_failing_migration_is_named_in_its_one_line_error(moto: Endpoint, moto_client: Any, aws_env: dict[str, str],
+                                                           tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from components.families import plan_from_stack_file
+    from scripts.create_tables import create_tables
+    from scripts.schema_files import declared_schema
+
+    create_tables(moto_client, [declared_schema(p) for p in plan_from_stack_file(PROJECT_DIR, "dev")])
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    (migrations / "0001_broken.py").write_text(
+        'ID = "0001"\nDESCRIPTION = "fails"\n\n\ndef run(ctx):\n    raise KeyError("creatorId")\n')
+    assert command_error(capsys, "migrate", "up", "--stack", "dev", "--endpoint-url", moto.url,
+                         "--migrations", str(migrations)) == "ERROR [KeyError]: migration 0001: KeyError: 'creatorId'"
+    history = moto_client.get_item(TableName="dynamodb-tables-dev-migrations",
+                                   Key={"pk": {"S": "0001"}, "sk": {"S": "RECORD"}})["Item"]
+    assert (history["status"]["S"], history["error"]["S"]) == ("failed", "migration 0001: KeyError: 'creatorId'")
