@@ -7,9 +7,10 @@ table definition stops `pulumi preview` with one line and nothing half-declared.
 import pulumi
 from pulumi.runtime.config import CONFIG, get_config_env
 
-from components.families import FAMILIES, plan_from_config
+from components.families import FAMILIES, consumers_from_config
 from components.model.plan import by_family
 from components.model.spec import ModelError
+from components.resources.access import ConsumerAccess
 from components.resources.family import TableFamily, TableFamilyArgs
 
 
@@ -21,7 +22,7 @@ def engine_config() -> dict[str, str]:
 
 def main() -> None:
     try:
-        plans = plan_from_config(engine_config(), pulumi.get_stack())
+        plans, consumers = consumers_from_config(engine_config(), pulumi.get_stack())
     except ModelError as error:
         raise pulumi.RunError(str(error)) from None
 
@@ -32,8 +33,15 @@ def main() -> None:
         for plan in family_plans:
             pulumi.export(plan.spec.env_var, component.table_resources[plan.spec.key].name)
 
+    # Each service's table names, for its own stack: StackReference(...).get_output("consumers").
+    exported: dict[str, dict[str, object]] = {}
+    for consumer in consumers:
+        access = ConsumerAccess(consumer)
+        exported[consumer.name] = {"role": consumer.role_name, "environment": access.environment}
+
     pulumi.export("environment", plans[0].environment if plans else None)
     pulumi.export("tables", tables)
+    pulumi.export("consumers", exported)
 
 
 main()

@@ -1,9 +1,10 @@
-"""Backfill 20,000 products on DynamoDB Local: the seed's approach vs our engine vs the raw rate.
+"""Backfill 20,000 products on DynamoDB Local: the team's sequential script vs our engine vs the raw rate.
 
-Run: venv/bin/python benchmarks/bench_backfill.py [--products 20000] [--workers 16] [--latency-ms 5]
+Run from the project root (it shares tests/fault_proxy.py with the tests):
+    PYTHONPATH=. venv/bin/python benchmarks/bench_backfill.py [--products 20000] [--workers 16] [--latency-ms 5]
 
 Side by side in one run, each against a freshly loaded products table:
-- seed: migrateToMultiCreator.ts's approach: scan every product page by page, then one UpdateItem
+- team script: the creator platform's migrateToMultiCreator.ts: scan every product page by page, then one UpdateItem
   per product, one at a time;
 - engine: `tables migrate up` (migration 0001) with --workers parallel segments, writing 25
   conditional statements per BatchExecuteStatement request (its default);
@@ -141,7 +142,7 @@ def raw(url: str, workers: int, products: int, batched: bool) -> int:
 
 
 def approaches(url: str, workers: int, products: int) -> list[tuple[str, Callable[[], int]]]:
-    return [("seed approach (sequential)", lambda: seed_approach(url)),
+    return [("team script (sequential)", lambda: seed_approach(url)),
             (f"engine ({workers} segments)", lambda: engine(url, workers, "batch-statement")),
             (f"engine, update-item ({workers} segments)", lambda: engine(url, workers, "update-item")),
             (f"raw UpdateItem ({workers} clients)", lambda: raw(url, workers, products, batched=False)),
@@ -182,9 +183,9 @@ def main() -> None:
         print(f"| {latency} | {name} | {seconds:.2f} | {count / seconds:,.0f} |")
     for latency in sorted({r[0] for r in rows}):
         seed, ours, ours_single, raw_single, raw_batched = (r[2] for r in rows if r[0] == latency)
-        print(f"\n{latency}: engine vs seed approach {seed / ours:.1f}x; engine at {raw_single / ours:.0%} of the "
+        print(f"\n{latency}: engine vs team script {seed / ours:.1f}x; engine at {raw_single / ours:.0%} of the "
               f"raw parallel UpdateItem rate and {raw_batched / ours:.0%} of the raw batched rate; "
-              f"engine with update-item {seed / ours_single:.1f}x the seed approach, "
+              f"engine with update-item {seed / ours_single:.1f}x the team script, "
               f"at {raw_single / ours_single:.0%} of the raw UpdateItem rate")
 
 

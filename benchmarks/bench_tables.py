@@ -1,6 +1,7 @@
 """`tables create` and `tables drift` for 100 tables against the local endpoint (moto).
 
-Run: venv/bin/python benchmarks/bench_tables.py [--tables 100] [--engine moto|dynamodb-local]
+Run from the project root:
+    PYTHONPATH=. venv/bin/python benchmarks/bench_tables.py [--tables 100] [--engine moto|dynamodb-local]
 
 Side by side in one run, on a fresh endpoint each time:
 - create: our create_tables (8 tables at once) vs the same create_one called table after table,

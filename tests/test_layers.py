@@ -114,6 +114,7 @@ def test_the_live_tools_never_import_pulumi(moto: Endpoint, tmp_path: Path) -> N
         ["migrate", "up", "--stack", "dev", "--endpoint-url", url, "--write-api", "update-item"],
         ["migrate", "status", "--stack", "dev", "--endpoint-url", url],
         ["local", "status"],
+        ["access", "--stack", "dev"],
         ["docs", "--check"],
     ]
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **CREDENTIALS,

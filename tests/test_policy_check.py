@@ -45,7 +45,8 @@ def test_a_stack_that_turns_pitr_off_fails_with_the_preview_style_report(
             "          Checks whether DynamoDB tables have point-in-time recovery enabled with at least the "
             "minimum recovery period.\n"
             "          pointInTimeRecovery.enabled must be true; it is false.\n") in out
-    assert out.rstrip().endswith("27 resources, 22 mandatory and 22 advisory violations")
+    # 22 tables and 5 family components, 6 consumer components and their 6 role policies.
+    assert out.rstrip().endswith("39 resources, 22 mandatory and 22 advisory violations")
 
 
 def test_json_output_lists_the_violations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -17,7 +17,8 @@ from tests.project import PROJECT_DIR, shipped_stacks
 ENVIRONMENTS = ["dev", "staging", "prod"]
 CONFIGURABLE = ["dynamodb-table-deletion-protection-enabled", "dynamodb-table-required-tags-present",
                 "dynamodb-table-ttl-not-key-attribute", "dynamodb-table-name-environment-prefixed",
-                "dynamodb-resource-policy-no-public-access", "dynamodb-table-stream-enabled-for-consumers"]
+                "dynamodb-resource-policy-no-public-access", "dynamodb-table-stream-enabled-for-consumers",
+                "iam-policy-dynamodb-least-privilege"]
 ALWAYS_MANDATORY = ["dynamodb-table-encryption-enabled", "dynamodb-table-point-in-time-recovery-enabled",
                     "dynamodb-table-billing-mode-on-demand"]
 

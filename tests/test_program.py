@@ -162,7 +162,8 @@ def test_prod_tables_are_protected_and_retained_and_others_are_not(declared: Dec
 
 
 def test_tables_are_children_of_their_family_component(declared: DeclaredStack) -> None:
-    components = {r.urn: r for r in declared.resources if not r.custom}
+    components = {r.urn: r for r in declared.resources
+                  if not r.custom and r.type.startswith("dynamodbTables:families:")}
     assert {r.type for r in components.values()} == {
         f"dynamodbTables:families:{t}"
         for t, family in [("CreatorPlatform", "creator-platform"), ("ShopImport", "shop-import"),
@@ -220,6 +221,6 @@ def test_prod_uses_customer_managed_keys_with_the_family_key_overriding_the_stac
     assert "kmsKeyArn" not in run_program(PROJECT_DIR, "dev").tables["items-dev"].inputs["serverSideEncryption"]
 
 
-def test_declared_resources_are_all_tables_or_family_components() -> None:
+def test_declared_resources_are_tables_family_components_and_consumer_access() -> None:
     dev = run_program(PROJECT_DIR, "dev")
-    assert {r.type for r in dev.resources if r.custom} == {TABLE_TYPE}
+    assert {r.type for r in dev.resources if r.custom} == {TABLE_TYPE, "aws:iam/rolePolicy:RolePolicy"}

@@ -16,6 +16,7 @@ from components.families import (
     migration_history,
     shop_import,
 )
+from components.model.access import ConsumerPlan, plan_consumers
 from components.model.config import load_stack_file, parse_stack_config
 from components.model.family import FamilyDefinition
 from components.model.plan import TablePlan, plan_stack
@@ -39,3 +40,14 @@ def plan_from_config(raw_config: Mapping[str, str], stack: str) -> list[TablePla
 def plan_from_stack_file(project_dir: Path, stack: str) -> list[TablePlan]:
     """The plan for `Pulumi.<stack>.yaml`, read without a Pulumi runtime (for the `tables` command)."""
     return plan_from_config(load_stack_file(project_dir, stack), stack)
+
+
+def consumers_from_config(raw_config: Mapping[str, str], stack: str) -> tuple[list[TablePlan], list[ConsumerPlan]]:
+    """The stack's tables and the services granted access to them, both checked."""
+    settings = parse_stack_config(raw_config, stack, list(FAMILIES))
+    plans = plan_stack(settings, FAMILIES)
+    return plans, plan_consumers(stack, settings.consumers, plans)
+
+
+def consumers_from_stack_file(project_dir: Path, stack: str) -> tuple[list[TablePlan], list[ConsumerPlan]]:
+    return consumers_from_config(load_stack_file(project_dir, stack), stack)

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.model.access import plan_consumers
 from components.model.family import FamilyDefinition
 from components.model.plan import TablePlan
+from components.resources.access import role_policy
 from components.resources.table import declare_table
 
 
@@ -39,5 +41,18 @@ class TableFamily(pulumi.ComponentResource):
             if plan.spec.stream is not None:
                 entry["streamArn"] = table.stream_arn
             outputs[plan.spec.key] = entry
+        self.plans = list(args.plans)
         self.tables = pulumi.Output.from_input(outputs)  # type: ignore[arg-type]
         self.register_outputs({"tables": self.tables})
+
+    def grant(self, role: str, level: str, tables: Sequence[str] | None = None,
+              name: str | None = None) -> aws.iam.RolePolicy:
+        """Give a role `level` access (read, write, read-write, stream) to this family's tables, or to
+        the table keys in `tables`: aws-cdk's grantReadData/grantReadWriteData/grantStreamRead.
+
+        The same least-privilege policy the `consumers` config produces, attached to the role.
+        """
+        consumer_name = name or f"{self.definition.key}-{level}"
+        access = {f"{self.definition.key}.{key}": level for key in tables} if tables else {self.definition.key: level}
+        [consumer] = plan_consumers(pulumi.get_stack(), {consumer_name: {"role": role, "access": access}}, self.plans)
+        return role_policy(f"{self.definition.key}-grant-{consumer_name}", consumer, parent=self)

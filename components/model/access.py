@@ -1,0 +1,175 @@
+"""Who may use which table, and the least-privilege IAM policy that says so.
+
+A stack's config names its consumers (the services that use its tables) and what each needs:
+`read`, `write`, `read-write` or `stream`. This module turns that into IAM policy documents, with
+the action sets of aws-cdk's grants (`aws-dynamodb/lib/perms.ts`), on the tables' own ARNs only.
+Never `*`, never `dynamodb:*`, never a table-management action. The Pulumi program attaches the
+documents to the consumers' roles; `tables access` prints the same grants as a matrix.
+
+Resources are built from table names, the region and the account, not from the tables' `arn`
+outputs, so a document is known in full during `pulumi preview` and the policy pack checks it
+there, before anything is granted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from components.model.config import config_error
+from components.model.plan import TablePlan
+from components.model.spec import ModelError
+
+
+class AccessLevel(StrEnum):
+    READ = "read"
+    WRITE = "write"
+    READ_WRITE = "read-write"
+    STREAM = "stream"
+
+
+# aws-cdk's READ_DATA_ACTIONS without GetRecords/GetShardIterator (stream actions: `stream` grants them).
+READ_ACTIONS = ("dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable",
+                "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan")
+WRITE_ACTIONS = ("dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable",
+                 "dynamodb:PutItem", "dynamodb:UpdateItem")
+# ListStreams is left out on purpose: IAM only allows it on Resource "*" (aws-cdk grants it so). A
+# consumer is given its stream's ARN (the `streamArn` output), so DescribeStream on it is enough.
+STREAM_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
+KMS_READ_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
+KMS_WRITE_ACTIONS = ("kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
+# What only operators (the deploy role) may do to a table; a consumer never gets any of it.
+MANAGEMENT_ACTIONS = ("dynamodb:CreateTable", "dynamodb:DeleteTable", "dynamodb:UpdateTable",
+                      "dynamodb:RestoreTableFromBackup", "dynamodb:RestoreTableToPointInTime",
+                      "dynamodb:PutResourcePolicy", "dynamodb:DeleteResourcePolicy",
+                      "dynamodb:UpdateTimeToLive", "dynamodb:UpdateContinuousBackups", "dynamodb:DeleteBackup",
+                      "dynamodb:CreateBackup", "dynamodb:TagResource", "dynamodb:UntagResource",
+                      "dynamodb:CreateGlobalTable", "dynamodb:UpdateGlobalTable", "dynamodb:ImportTable",
+                      "dynamodb:ExportTableToPointInTime")
+
+ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/(?:[\w+=,.@-]+/)*(?P<name>[\w+=,.@-]{1,64})")
+ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")
+ROLE_RULE = "an IAM role ARN (arn:aws:iam::<account>:role/<name>) or a role name of 1 to 64 [A-Za-z0-9_+=,.@-]"
+CONSUMER_NAME = re.compile(r"[a-z][a-z0-9-]{0,47}")
+
+
+@dataclass(frozen=True)
+class Grant:
+    plan: TablePlan
+    level: AccessLevel
+
+
+@dataclass(frozen=True)
+class ConsumerPlan:
+    """One service's access to this stack's tables, checked against what the stack deploys."""
+
+    name: str
+    role_name: str
+    grants: tuple[Grant, ...]
+
+    def environment(self) -> dict[str, str]:
+        """Environment variable names to the physical names of the tables this consumer may use."""
+        return {grant.plan.spec.env_var: grant.plan.name for grant in self.grants}
+
+    def levels(self) -> dict[str, AccessLevel]:
+        return {grant.plan.name: grant.level for grant in self.grants}
+
+
+def role_name_of(role: str) -> str | None:
+    """The role's name from an ARN or a bare name; None if it is neither."""
+    match = ROLE_ARN.fullmatch(role)
+    if match:
+        return match["name"]
+    return role if ROLE_NAME.fullmatch(role) else None
+
+
+def plan_consumers(stack: str, consumers: Mapping[str, Any], plans: Sequence[TablePlan]) -> list[ConsumerPlan]:
+    """Check the `consumers` config against the stack's tables. Raises ModelError on the first problem."""
+    families = {plan.family for plan in plans}
+    found: list[ConsumerPlan] = []
+    for name, body in consumers.items():
+        where = f"consumers.{name}"
+        if not CONSUMER_NAME.fullmatch(name):
+            raise config_error(stack, where, body, "a consumer name of lower-case letters, digits and hyphens, "
+                                                   "starting with a letter, up to 48 characters")
+        if not isinstance(body, dict) or set(body) - {"role", "access"} or "role" not in body or "access" not in body:
+            raise config_error(stack, where, body, "a map with keys role and access")
+        role = body["role"]
+        role_name = role_name_of(role) if isinstance(role, str) else None
+        if role_name is None:
+            raise config_error(stack, f"{where}.role", role, ROLE_RULE)
+        access = body["access"]
+        if not isinstance(access, dict) or not access:
+            raise config_error(stack, f"{where}.access", access, "a map of <family> or <family>.<table> to "
+                                                                 f"{', '.join(level.value for level in AccessLevel)}")
+        grants: dict[str, Grant] = {}
+        for target, level_text in access.items():
+            key = f"{where}.access.{target}"
+            levels = [level.value for level in AccessLevel]
+            if level_text not in levels:
+                raise config_error(stack, key, level_text, f"one of {', '.join(levels)}")
+            level = AccessLevel(level_text)
+            family, _, table = str(target).partition(".")
+            if family not in families:
+                raise config_error(stack, key, level_text,
+                                   f"a family this stack deploys: {', '.join(sorted(families))}")
+            targets = [p for p in plans if p.family == family and (not table or p.spec.key == table)]
+            if not targets:
+                keys = ", ".join(p.spec.key for p in plans if p.family == family)
+                raise config_error(stack, key, level_text, f"a table of {family}: {keys}")
+            for plan in targets:
+                if level is AccessLevel.STREAM and plan.spec.stream is None:
+                    if not table:
+                        continue  # a family-wide stream grant covers the family's tables that have one
+                    raise config_error(stack, key, level_text, f"a table with a stream; '{plan.spec.key}' has none, "
+                                                               f"so consumer '{name}' cannot read one")
+                if plan.name in grants and grants[plan.name].level != level:
+                    raise config_error(stack, key, level_text,
+                                       f"one level per table; '{plan.spec.key}' is already granted "
+                                       f"{grants[plan.name].level.value} (use read-write for both)")
+                grants[plan.name] = Grant(plan, level)
+            if level is AccessLevel.STREAM and not any(p.spec.stream for p in targets):
+                raise config_error(stack, key, level_text, f"a family with a stream; no table of {family} has one")
+        found.append(ConsumerPlan(name=name, role_name=role_name, grants=tuple(grants.values())))
+    return found
+
+
+def table_arn(partition: str, region: str, account: str, table: str) -> str:
+    return f"arn:{partition}:dynamodb:{region}:{account}:table/{table}"
+
+
+def policy_document(consumer: ConsumerPlan, partition: str, region: str, account: str) -> dict[str, Any]:
+    """The consumer's IAM policy: one statement per kind of access, on exactly its tables and keys."""
+    read: list[str] = []
+    write: list[str] = []
+    stream: list[str] = []
+    kms_read: list[str] = []
+    kms_write: list[str] = []
+    for grant in consumer.grants:
+        arn = table_arn(partition, region, account, grant.plan.name)
+        key = grant.plan.settings.kms_key_arn
+        if grant.level in (AccessLevel.READ, AccessLevel.READ_WRITE):
+            read += [arn, f"{arn}/index/*"]
+        if grant.level in (AccessLevel.WRITE, AccessLevel.READ_WRITE):
+            write.append(arn)
+        if grant.level is AccessLevel.STREAM:
+            stream.append(f"{arn}/stream/*")
+        # With a customer-managed key, reading (a stream too) needs Decrypt; writing needs Encrypt as well.
+        if key is not None:
+            kms_read.append(key)
+            if grant.level in (AccessLevel.WRITE, AccessLevel.READ_WRITE):
+                kms_write.append(key)
+    statements = []
+    for sid, actions, resources in (("ReadTables", READ_ACTIONS, read), ("WriteTables", WRITE_ACTIONS, write),
+                                    ("ReadStreams", STREAM_ACTIONS, stream),
+                                    ("DecryptWithTableKeys", KMS_READ_ACTIONS, kms_read),
+                                    ("EncryptWithTableKeys", KMS_WRITE_ACTIONS, kms_write)):
+        if resources:
+            statements.append({"Sid": sid, "Effect": "Allow", "Action": list(actions),
+                               "Resource": sorted(dict.fromkeys(resources))})
+    if not statements:
+        raise ModelError(f"consumer '{consumer.name}': no access to grant")
+    return {"Version": "2012-10-17", "Statement": statements}

@@ -1,0 +1,1 @@
+"""Policies on IAM resources that grant access to DynamoDB."""
