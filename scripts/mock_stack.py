@@ -39,6 +39,7 @@ class DeclaredResource:
     protect: bool
     retain_on_delete: bool
     import_id: str
+    ignore_changes: list[str]
 
 
 @dataclass
@@ -102,6 +103,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 type=request.type, name=request.name, urn=response.urn, inputs=inputs,
                 custom=request.custom, parent=request.parent, protect=request.protect,
                 retain_on_delete=request.retainOnDelete, import_id=request.importId,
+                ignore_changes=list(request.ignoreChanges),
             ))
         return response
 

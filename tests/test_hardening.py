@@ -225,7 +225,8 @@ def test_tags_added_by_the_program_count_towards_the_limit(tmp_path: Path) -> No
     (["drift"], "tables drift: one of the arguments --stack --schemas is required"),
     (["drift", "--stack", "dev", "--colour"], "tables: unrecognized arguments: --colour"),
     (["nonsense"], "tables: argument COMMAND: invalid choice: 'nonsense' (choose from 'synth', 'docs', 'create', "
-                   "'drift', 'export', 'add-gsi', 'local', 'seed', 'migrate', 'access', 'policy-check')"),
+                   "'drift', 'plan', 'export', 'scaffold', 'add-gsi', 'local', 'seed', 'migrate', 'access', "
+                   "'policy-check')"),
 ])
 def test_bad_options_are_one_usage_line_before_any_work(args: list[str], message: str, aws_env: dict[str, str],
                                                         capsys: pytest.CaptureFixture[str]) -> None:

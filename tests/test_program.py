@@ -207,6 +207,9 @@ def test_prod_adopts_the_existing_products_and_construction_tables() -> None:
     adopted = {name for name, table in prod.tables.items() if table.import_id}
     assert all(prod.tables[name].import_id == name for name in adopted)
     assert adopted == {"ProductsTable"} | {f"construction-expenses-{key}" for key in CONSTRUCTION_GSI_COUNTS}
+    # The live products table lacks the declared indexes: the adoption leaves them for the next `up`.
+    assert {name: table.ignore_changes for name, table in prod.tables.items() if table.ignore_changes} == {
+        "ProductsTable": ["attributes", "globalSecondaryIndexes"]}
 
 
 def test_prod_uses_customer_managed_keys_with_the_family_key_overriding_the_stack_key() -> None:

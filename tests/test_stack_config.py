@@ -84,13 +84,32 @@ DEV = "stack 'dev', config key 'dynamodb-tables:"
                  "(did you mean 'deletionProtection'?)", id="unknown key"),
     pytest.param(edit_family("items-service", sufix="-dev"),
                  DEV + "families.items-service.sufix': given \"-dev\"; allowed: one of the keys prefix, suffix, "
-                 "existing, tags, kmsKeyArn, deletionProtection, pointInTimeRecovery, pitrRecoveryPeriodDays "
-                 "(did you mean 'suffix'?)",
+                 "existing, importIgnoreChanges, tags, kmsKeyArn, deletionProtection, pointInTimeRecovery, "
+                 "pitrRecoveryPeriodDays (did you mean 'suffix'?)",
                  id="unknown family key"),
     pytest.param(edit_family("creator-platform", existing=["prodcts"]),
                  DEV + "families.creator-platform.existing': given [\"prodcts\"]; "
                  "allowed: table keys of creator-platform: analytics-events, analytics-summaries, creators, "
                  "products", id="unknown existing table"),
+    pytest.param(edit_family("creator-platform", importIgnoreChanges={"products": ["globalSecondaryIndexes"]}),
+                 DEV + "families.creator-platform.importIgnoreChanges.products': given [\"globalSecondaryIndexes\"]; "
+                 "allowed: entries only for tables listed in existing: the option adopts a live table, it never hides "
+                 "a difference for good", id="ignore changes without existing"),
+    pytest.param(edit_family("creator-platform", existing=["products"],
+                             importIgnoreChanges={"products": ["globalSecondaryIndex"]}),
+                 DEV + "families.creator-platform.importIgnoreChanges.products': given \"globalSecondaryIndex\"; "
+                 "allowed: one of attributes, billingMode, deletionProtectionEnabled, globalSecondaryIndexes, "
+                 "pointInTimeRecovery, readCapacity, serverSideEncryption, streamEnabled, streamViewType, tableClass, "
+                 "tags, ttl, writeCapacity (did you mean 'globalSecondaryIndexes'?)", id="unknown ignored property"),
+    pytest.param(edit_family("creator-platform", existing=["products"], importIgnoreChanges={"products": []}),
+                 DEV + "families.creator-platform.importIgnoreChanges.products': given []; allowed: a list of one or "
+                 "more of attributes, billingMode, deletionProtectionEnabled, globalSecondaryIndexes, "
+                 "pointInTimeRecovery, readCapacity, serverSideEncryption, streamEnabled, streamViewType, tableClass, "
+                 "tags, ttl, writeCapacity", id="empty ignore list"),
+    pytest.param(edit_family("creator-platform", existing=True, importIgnoreChanges={"prodcts": ["tags"]}),
+                 DEV + "families.creator-platform.importIgnoreChanges': given [\"prodcts\"]; "
+                 "allowed: table keys of creator-platform: analytics-events, analytics-summaries, creators, "
+                 "products", id="ignore changes for an unknown table"),
     pytest.param(set_key("kmsKeyArn", "alias/aws/dynamodb"),
                  DEV + "kmsKeyArn': given \"alias/aws/dynamodb\"; allowed: a customer-managed KMS key ARN "
                  "(arn:aws:kms:<region>:<account>:key/<id>)", id="kms alias instead of key"),

@@ -121,8 +121,8 @@ def test_multi_attribute_gsis_lsis_and_include_render_the_same_in_pulumi_and_syn
                                     non_key_attributes=("total",)),),
         local_indexes=(LocalIndex("by-total", sort=Key("total", "N"), projection=Projection.KEYS_ONLY),),
     )
-    settings = FamilySettings(prefix="", suffix="-dev", existing_tables=None, adopt_all=False, tags={"owner": "o"},
-                              kms_key_arn=None, deletion_protection=False, pitr_enabled=True,
+    settings = FamilySettings(prefix="", suffix="-dev", existing_tables=None, adopt_all=False, import_ignore_changes={},
+                              tags={"owner": "o"}, kms_key_arn=None, deletion_protection=False, pitr_enabled=True,
                               pitr_recovery_period_days=7)
     plan = TablePlan(family="shop", spec=spec, name="orders-dev", environment="dev", tags={"owner": "o"},
                      settings=settings, protect=False)

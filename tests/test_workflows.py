@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.project import PROJECT_DIR, shipped_stacks
@@ -57,7 +58,7 @@ def test_tests_job_runs_the_ci_script() -> None:
 
 def test_deploy_runs_up_per_stack_in_order_through_github_environments() -> None:
     deploy = load("deploy.yml")
-    assert deploy[True] == {"push": {"branches": ["main"]}}
+    assert deploy[True]["push"] == {"branches": ["main"]}
     job = deploy["jobs"]["deploy"]
     assert job["strategy"]["matrix"]["stack"] == ["dev", "staging", "prod"]
     assert job["strategy"]["max-parallel"] == 1
@@ -65,3 +66,44 @@ def test_deploy_runs_up_per_stack_in_order_through_github_environments() -> None
     up = next(s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@"))
     assert up["with"]["command"] == "up"
     assert up["with"]["policyPacks"] == "policies"
+
+
+def _plan_step() -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    steps = load("deploy.yml")["jobs"]["deploy"]["steps"]
+    return steps, next(s for s in steps if s.get("name") == "tables plan")
+
+
+def test_deploy_runs_tables_plan_after_credentials_and_before_up() -> None:
+    steps, plan = _plan_step()
+    names = [s.get("uses", s.get("name", s.get("run", ""))).split("@")[0] for s in steps]
+    assert names.index("aws-actions/configure-aws-credentials") < names.index("tables plan") < names.index(
+        "pulumi/actions")
+    inputs = load("deploy.yml")[True]["workflow_dispatch"]["inputs"]
+    assert inputs["allow_replace"]["type"] == "string"
+    # The input reaches the script as an environment variable, never spliced into the script's text.
+    assert plan["env"]["ALLOW_REPLACE"] == "${{ inputs.allow_replace }}"
+    assert "${{" not in plan["run"]
+
+
+@pytest.mark.parametrize(("allow", "plan_exit", "step_exit", "args"), [
+    ("", 0, 0, "plan --stack prod"),
+    ("", 1, 0, "plan --stack prod"),
+    ("", 3, 3, "plan --stack prod"),
+    ("", 2, 2, "plan --stack prod"),
+    ("ProductsTable creator-platform.creators", 1, 0,
+     "plan --stack prod --allow-replace ProductsTable creator-platform.creators"),
+    ("*", 3, 3, "plan --stack prod --allow-replace *"),
+])
+def test_the_plan_step_passes_safe_plans_and_stops_destructive_ones(
+        tmp_path: Path, allow: str, plan_exit: int, step_exit: int, args: str) -> None:
+    """The step's own script, run by bash against a stand-in `tables` that records its arguments."""
+    _, plan = _plan_step()
+    (tmp_path / "venv" / "bin").mkdir(parents=True)
+    (tmp_path / "afile").write_text("a glob must not expand to me")
+    tables = tmp_path / "venv" / "bin" / "tables"
+    tables.write_text(f'#!/bin/sh\necho "$@" > args.txt\nexit {plan_exit}\n')
+    tables.chmod(0o755)
+    result = subprocess.run(["bash", "-e", "-c", plan["run"]], cwd=tmp_path, capture_output=True, text=True,
+                            env={"PATH": "/usr/bin:/bin", "STACK": "prod", "ALLOW_REPLACE": allow}, check=False)
+    assert result.returncode == step_exit, result.stderr
+    assert (tmp_path / "args.txt").read_text() == args + "\n"

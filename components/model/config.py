@@ -61,6 +61,8 @@ class FamilySettings:
     suffix: str
     existing_tables: frozenset[str] | None  # None: none exist; empty set never occurs
     adopt_all: bool
+    # table key -> properties the import leaves as they are live (IMPORT_IGNORABLE_PROPERTIES)
+    import_ignore_changes: dict[str, tuple[str, ...]]
     tags: dict[str, str]
     kms_key_arn: str | None
     deletion_protection: bool
@@ -170,8 +172,14 @@ class _Reader:
 TOP_LEVEL_KEYS = ["environment", "families", "deletionProtection", "protect", "pointInTimeRecovery",
                   "pitrRecoveryPeriodDays", "kmsKeyArn", "tags", "consumers"]
 REQUIRED_KEYS = ["environment", "families", "deletionProtection", "protect"]
-FAMILY_KEYS = ["prefix", "suffix", "existing", "tags", "kmsKeyArn",
+FAMILY_KEYS = ["prefix", "suffix", "existing", "importIgnoreChanges", "tags", "kmsKeyArn",
                "deletionProtection", "pointInTimeRecovery", "pitrRecoveryPeriodDays"]
+# Table properties (pulumi-aws `aws.dynamodb.Table` input names) that an adoption may leave as they are
+# live for the first `pulumi up`, so the import matches; the next `up` applies them. Keys, the table name
+# and local indexes are absent on purpose: a difference there is a replacement, never an adoption.
+IMPORT_IGNORABLE_PROPERTIES = ("attributes", "billingMode", "deletionProtectionEnabled", "globalSecondaryIndexes",
+                               "pointInTimeRecovery", "readCapacity", "serverSideEncryption", "streamEnabled",
+                               "streamViewType", "tableClass", "tags", "ttl", "writeCapacity")
 DEFAULT_PITR_DAYS = 35
 
 
@@ -223,6 +231,26 @@ def _decode(raw: Mapping[str, str], stack: str) -> dict[str, Any]:
     return values
 
 
+def _import_ignore_changes(read: _Reader, key: str, value: Any, existing: object) -> dict[str, tuple[str, ...]]:
+    """`importIgnoreChanges: {table-key: [property, ...]}`, only for tables the family adopts."""
+    if not isinstance(value, dict):
+        raise read.fail(key, value, "a map of table keys to lists of table properties")
+    ignored: dict[str, tuple[str, ...]] = {}
+    for table, properties in value.items():
+        if not (existing is True or (isinstance(existing, list) and table in existing)):
+            raise read.fail(f"{key}.{table}", properties, "entries only for tables listed in existing: the option "
+                                                          "adopts a live table, it never hides a difference for good")
+        allowed = ", ".join(IMPORT_IGNORABLE_PROPERTIES)
+        if not isinstance(properties, list) or not properties:
+            raise read.fail(f"{key}.{table}", properties, f"a list of one or more of {allowed}")
+        for name in properties:
+            if name not in IMPORT_IGNORABLE_PROPERTIES:
+                raise read.fail(f"{key}.{table}", name, f"one of {allowed}"
+                                f"{_suggest(str(name), list(IMPORT_IGNORABLE_PROPERTIES))}")
+        ignored[table] = tuple(sorted(set(properties)))
+    return ignored
+
+
 def parse_stack_config(raw: Mapping[str, str], stack: str, known_families: list[str]) -> StackSettings:
     values = _decode(raw, stack)
     read = _Reader(stack)
@@ -270,6 +298,8 @@ def parse_stack_config(raw: Mapping[str, str], stack: str, known_families: list[
         if not (isinstance(existing, bool) or (isinstance(existing, list)
                                                 and all(isinstance(t, str) for t in existing))):
             raise read.fail(f"{where}.existing", existing, "true, false, or a list of table keys")
+        ignore_changes = _import_ignore_changes(read, f"{where}.importIgnoreChanges",
+                                                body.get("importIgnoreChanges", {}), existing)
         family_pitr = read.boolean(f"{where}.pointInTimeRecovery", body.get("pointInTimeRecovery", pitr_enabled))
         family_days = read.period(f"{where}.pitrRecoveryPeriodDays", body.get("pitrRecoveryPeriodDays", pitr_days))
         if not family_pitr and "pitrRecoveryPeriodDays" in body:
@@ -280,6 +310,7 @@ def parse_stack_config(raw: Mapping[str, str], stack: str, known_families: list[
             suffix=read.string(f"{where}.suffix", body.get("suffix", ""), AFFIX_PATTERN, AFFIX_RULE),
             existing_tables=frozenset(existing) if isinstance(existing, list) and existing else None,
             adopt_all=existing is True,
+            import_ignore_changes=ignore_changes,
             tags={**stack_tags, **read.tags(f"{where}.tags", body.get("tags", {}))},
             kms_key_arn=(read.kms_arn(f"{where}.kmsKeyArn", body["kmsKeyArn"])
                          if "kmsKeyArn" in body else kms_key_arn),

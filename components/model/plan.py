@@ -40,6 +40,11 @@ class TablePlan:
         """The table is live already: the program adopts (imports) it instead of creating it."""
         return self.settings.is_existing(self.spec.key)
 
+    @property
+    def import_ignore_changes(self) -> tuple[str, ...]:
+        """Properties the adoption leaves as they are live; the `pulumi up` after it applies them."""
+        return self.settings.import_ignore_changes.get(self.spec.key, ()) if self.existing else ()
+
 
 def plan_stack(settings: StackSettings, families: Mapping[str, FamilyDefinition]) -> list[TablePlan]:
     """Resolve and validate every table the stack deploys. Raises ModelError on the first problem."""
@@ -47,10 +52,12 @@ def plan_stack(settings: StackSettings, families: Mapping[str, FamilyDefinition]
     for family, family_settings in settings.families.items():
         specs = families[family].tables
         known_keys = {spec.key for spec in specs}
-        unknown = sorted((family_settings.existing_tables or frozenset()) - known_keys)
-        if unknown:
-            raise config_error(settings.stack, f"families.{family}.existing", unknown,
-                               f"table keys of {family}: {', '.join(sorted(known_keys))}")
+        for option, keys in (("existing", family_settings.existing_tables or frozenset()),
+                             ("importIgnoreChanges", set(family_settings.import_ignore_changes))):
+            unknown = sorted(set(keys) - known_keys)
+            if unknown:
+                raise config_error(settings.stack, f"families.{family}.{option}", unknown,
+                                   f"table keys of {family}: {', '.join(sorted(known_keys))}")
         for spec in specs:
             validate_spec(family, spec)
             name = f"{family_settings.prefix}{spec.base_name}{family_settings.suffix}"

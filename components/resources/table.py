@@ -34,6 +34,9 @@ def declare_table(plan: TablePlan, parent: pulumi.Resource) -> aws.dynamodb.Tabl
         retain_on_delete=plan.protect,
         # An existing table is adopted into state instead of created; its inputs must match it.
         import_=plan.name if plan.existing else None,
+        # Only while adopting: the listed properties stay as they are live so the import matches exactly;
+        # removing them from the stack config lets the next `up` apply the model (`tables plan` prints both).
+        ignore_changes=list(plan.import_ignore_changes) or None,
     )
     return aws.dynamodb.Table(
         plan.resource_name,
