@@ -31,7 +31,7 @@ from scripts.schema_files import declared_schema
 from tests.project import PROJECT, PROJECT_DIR
 
 sys.path.insert(0, str(PROJECT_DIR / "benchmarks"))
-from bench_tables import client  # noqa: E402 (the benchmarks' shared client settings)
+from bench_tables import client  # the benchmarks' shared client settings
 
 
 def plans(count: int) -> list[TablePlan]:
@@ -61,16 +61,22 @@ def main() -> None:
         create_tables(dynamo, schemas)
         for case in ("in sync", "changed"):
             if case == "changed":
-                for plan in declared:
-                    arn = dynamo.describe_table(TableName=plan.name)["Table"]["TableArn"]
+                for table in declared:
+                    arn = dynamo.describe_table(TableName=table.name)["Table"]["TableArn"]
                     dynamo.tag_resource(ResourceArn=arn, Tags=[{"Key": "owner", "Value": "someone-else"}])
             expected = {"in sync": {"in-sync"}, "changed": {"drift"}}[case]
+            in_sync = case == "in sync"
+
+            def drift(expected: set[str] = expected) -> None:
+                _check({r.state for r in detect_drift(dynamo, schemas)} == expected)
+
+            def plan(in_sync: bool = in_sync) -> None:
+                _check((plan_changes(dynamo, declared, "dev", endpoint.url).exit_code() == 0) == in_sync)
+
             times: dict[str, list[float]] = {"tables drift": [], "tables plan": []}
             for _ in range(args.runs):
-                times["tables drift"].append(timed(lambda: _check(
-                    {r.state for r in detect_drift(dynamo, schemas)} == expected)))
-                times["tables plan"].append(timed(lambda: _check(
-                    (plan_changes(dynamo, declared, "dev", endpoint.url).exit_code() == 0) == (case == "in sync"))))
+                times["tables drift"].append(timed(drift))
+                times["tables plan"].append(timed(plan))
             for approach, seconds in times.items():
                 rows.append((case, approach, statistics.median(seconds), min(seconds)))
                 print(f"{case:<8} {approach:<13} median {statistics.median(seconds):.2f}s", file=sys.stderr)

@@ -199,7 +199,7 @@ def backfill_estimate(plan: TablePlan, index_name: str, live: LiveTable, rate: f
     return seconds, f"backfill {duration(seconds)} ({how})"
 
 
-def _classify(plan: TablePlan, difference: Difference, live: LiveTable, rate: float) -> Change:
+def classify(plan: TablePlan, difference: Difference, live: LiveTable, rate: float) -> Change:
     name, declared, have = difference.field, difference.declared, difference.live
     items = f"{live.item_count:,} items lost"
 
@@ -268,7 +268,7 @@ def table_changes(client: DynamoDBClient, plan: TablePlan, rate: float) -> Table
     if live is None:
         return TableChanges(plan, None, [Change("table", ChangeClass.CREATE, plan.name, None, "new empty table")])
     differences = compare(declared, live)
-    result = TableChanges(plan, live, [_classify(plan, d, live, rate) for d in differences])
+    result = TableChanges(plan, live, [classify(plan, d, live, rate) for d in differences])
     if plan.existing:
         attributes = _attribute_difference(declared, live.schema)
         result.import_check = import_check(plan, [*differences, *([attributes] if attributes else [])])

@@ -22,18 +22,29 @@ import pytest
 from components.model.config import engine_encoding, parse_stack_config
 from components.model.family import FamilyDefinition
 from components.model.plan import TablePlan, plan_stack
-from components.model.spec import GlobalIndex, Key, LocalIndex, Projection, Stream, StreamViewType, TableSpec
+from components.model.spec import (
+    GlobalIndex,
+    Key,
+    LocalIndex,
+    Projection,
+    Stream,
+    StreamViewType,
+    TableSpec,
+)
 from scripts.change_plan import (
     CHANGES_PENDING,
     DESTRUCTIVE_PENDING,
     NOTHING_TO_DO,
     ChangeClass,
     StackPlan,
+    classify,
     format_plan,
     plan_changes,
 )
 from scripts.cli import main
 from scripts.create_tables import create_tables
+from scripts.drift import Difference
+from scripts.live import read_live
 from scripts.local_endpoint import Endpoint
 from scripts.schema_files import comparable, declared_schema, read_schema
 from tests.conftest import client_for, delete_all_tables
@@ -215,6 +226,17 @@ def test_update_class_changes_are_in_place_and_applying_them_leaves_nothing_to_d
     assert [t.changes for t in again.tables] == [[]]
     assert again.exit_code() == NOTHING_TO_DO
     assert format_plan(again).splitlines()[-1] == "1 table: 1 unchanged"
+
+
+def test_table_class_is_an_in_place_update(moto_client: Any, aws_env: dict[str, str]) -> None:
+    # Neither moto nor DynamoDB Local keeps a table class (both report none), so the live side is given here.
+    create_live(moto_client, [SETTINGS], "c-")
+    [table_plan] = plans_for([SETTINGS], "c-")
+    live = read_live(moto_client, "c-settings")
+    assert live is not None
+    change = classify(table_plan, Difference("tableClass", "STANDARD", "STANDARD_INFREQUENT_ACCESS"), live, 1000)
+    assert (change.change_class, change.consequence) == (
+        ChangeClass.UPDATE, "in place, no downtime (AWS allows two table class changes per 30 days)")
 
 
 def test_a_new_stream_view_type_or_ttl_attribute_while_on_is_blocked(moto_client: Any, aws_env: dict[str, str]) -> None:
