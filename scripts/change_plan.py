@@ -199,6 +199,20 @@ def backfill_estimate(plan: TablePlan, index_name: str, live: LiveTable, rate: f
     return seconds, f"backfill {duration(seconds)} ({how})"
 
 
+# Settings that switch on and off in place, but whose value AWS will not change while they are on:
+# field -> (why a change while on is blocked, what turning it off does, what turning it on does).
+SWITCHED_SETTINGS = {
+    "stream": ("AWS rejects a new view type while the stream is on: turn the stream off in one deploy, then on "
+               "with the new type in the next (consumers miss the changes in between)",
+               "the stream stops; its consumers get no more records",
+               "a new stream starts; consumers must read its new ARN"),
+    "ttl": ("AWS rejects a new TTL attribute while TTL is on: disable TTL in one deploy, then enable it with the "
+            "new attribute in a later one (disabling can take up to an hour)",
+            "expired items are no longer deleted",
+            "items whose {declared} is in the past get deleted, within days"),
+}
+
+
 def classify(plan: TablePlan, difference: Difference, live: LiveTable, rate: float) -> Change:
     name, declared, have = difference.field, difference.declared, difference.live
     items = f"{live.item_count:,} items lost"
@@ -228,21 +242,11 @@ def classify(plan: TablePlan, difference: Difference, live: LiveTable, rate: flo
                           seconds)
         return change(ChangeClass.INDEX_REBUILD, f"{index} is deleted, then created again: missing in between, its "
                                                  f"queries fail until it is ACTIVE; {estimate}", seconds)
-    if name == "stream":
+    if name in SWITCHED_SETTINGS:
+        blocked, turned_off, turned_on = SWITCHED_SETTINGS[name]
         if declared != "off" and have != "off":
-            return change(ChangeClass.BLOCKED, "AWS rejects a new view type while the stream is on: turn the "
-                                               "stream off in one deploy, then on with the new type in the next "
-                                               "(consumers miss the changes in between)")
-        what = "the stream stops; its consumers get no more records" if declared == "off" else \
-            "a new stream starts; consumers must read its new ARN"
-        return change(ChangeClass.UPDATE, f"in place, no downtime: {what}")
-    if name == "ttl":
-        if declared != "off" and have != "off":
-            return change(ChangeClass.BLOCKED, "AWS rejects a new TTL attribute while TTL is on: disable TTL in one "
-                                               "deploy, then enable it with the new attribute in a later one "
-                                               "(disabling can take up to an hour)")
-        what = "expired items are no longer deleted" if declared == "off" else \
-            f"items whose {declared} is in the past get deleted, within days"
+            return change(ChangeClass.BLOCKED, blocked)
+        what = turned_off if declared == "off" else turned_on.format(declared=declared)
         return change(ChangeClass.UPDATE, f"in place, no downtime: {what}")
     if name == "tableClass":
         return change(ChangeClass.UPDATE, "in place, no downtime (AWS allows two table class changes per 30 days)")

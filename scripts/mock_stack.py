@@ -39,7 +39,7 @@ class DeclaredResource:
     protect: bool
     retain_on_delete: bool
     import_id: str
-    ignore_changes: list[str]
+    ignore_changes: list[str] = field(default_factory=list)
 
 
 @dataclass
