@@ -359,6 +359,9 @@ class StackPlan:
         blocked = self.blocked()
         if blocked:
             text += f"; blocked: {', '.join(t.plan.name for t in blocked)} (AWS rejects the change as one step)"
+        unsupported = sorted({feature for t in self.tables if t.live for feature in t.live.unsupported})
+        if unsupported:
+            text += f" ({', '.join(unsupported)} not checked: unsupported by this endpoint)"
         return text
 
 

@@ -159,7 +159,8 @@ def test_key_lsi_projection_and_index_key_changes_are_classified_on_dynamodb_loc
     assert text.splitlines()[-1] == (
         "6 tables: 2 to replace, 4 to update; destructive changes not allowed on 5 tables: p-sort-type, p-lsi, "
         "p-projection, p-index-type, p-dropped-index (after a person has checked them: --allow-replace p-sort-type "
-        "p-lsi p-projection p-index-type p-dropped-index)")
+        "p-lsi p-projection p-index-type p-dropped-index) (encryption, pitr, tags not checked: unsupported by this "
+        "endpoint)")
 
 
 @pytest.mark.dynamodb_local
