@@ -113,6 +113,12 @@ class BackupSettings:
     vault_lock: VaultLock | None = None
 
 
+def backup_name(environment: str) -> str:
+    """The name of a stack's backup vault, plan, selection and role: AWS Backup allows 50 of
+    [A-Za-z0-9_-], and environments are at most 32 of [a-z0-9-]."""
+    return f"dynamodb-tables-{environment}"
+
+
 @dataclass(frozen=True)
 class AlarmSettings:
     """CloudWatch alarms on every table's throttles and system errors, notifying one SNS topic."""

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_aws as aws
 
-from components.model.config import BackupSettings
+from components.model.config import BackupSettings, backup_name
 from components.model.plan import MANAGED_BY
 from components.resources.access import current_account
 
@@ -29,12 +29,6 @@ MANAGED_POLICIES = {
     "restore-policy": "service-role/AWSBackupServiceRolePolicyForRestores",
 }
 RULE_NAME = "scheduled"
-
-
-def backup_name(environment: str) -> str:
-    """The vault, plan, selection and role name: AWS Backup allows 50 of [A-Za-z0-9_-] (environments are
-    at most 32 characters of [a-z0-9-])."""
-    return f"dynamodb-tables-{environment}"
 
 
 def assume_role_policy() -> str:
