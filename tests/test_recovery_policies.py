@@ -245,3 +245,20 @@ def test_over_grpc_a_prod_stack_without_alarms_gets_the_advisory_for_each_table(
     # Outside production the policy does not apply.
     in_dev = analyze_stack(pack, "dev", resources)
     assert [v for v in in_dev if v.policy == "dynamodb-table-throttle-alarms-present"] == []
+
+
+# --- the README's guardrail table ------------------------------------------------------------------------------
+
+def test_the_readme_guardrail_table_lists_every_policy_with_each_environments_level() -> None:
+    from policies.pack import POLICIES
+
+    rows = {}
+    for line in (PROJECT_DIR / "README.md").read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if line.startswith("| `") and len(cells) == 5 and cells[0].split("`")[1] in {p.name for p in POLICIES}:
+            rows[cells[0].split("`")[1]] = cells[2:]
+    assert set(rows) == {p.name for p in POLICIES}
+    for policy in POLICIES:
+        levels = [load_environment_config(env).get(policy.name, {}).get("enforcementLevel") for env in
+                  ("dev", "staging", "prod")]
+        assert rows[policy.name] == levels, policy.name

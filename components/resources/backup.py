@@ -93,8 +93,10 @@ class StackBackup(pulumi.ComponentResource):
         self.selection = aws.backup.Selection(
             "backup-selection", name=name, plan_id=self.plan.id, iam_role_arn=self.role.arn,
             resources=[table.arn for table in tables.values()],
-            # AWS Backup assumes the role when it starts a job: give it its policies first.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.attachments)))
+            # AWS Backup assumes the role when it starts a job: give it its policies first. AWS Backup
+            # cannot update a selection, so a changed table list replaces it: delete the old one first,
+            # so that the plan never holds two selections of the same name.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.attachments), delete_before_replace=True))
         self.register_outputs({"vaultName": self.vault.name, "vaultArn": self.vault.arn, "planId": self.plan.id,
                                "planArn": self.plan.arn, "roleArn": self.role.arn,
                                "selectionId": self.selection.id})
