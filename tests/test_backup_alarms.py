@@ -292,8 +292,8 @@ BAD_CONFIGS = [
                  STAGING + "backup.retentionDays': given 0; allowed: a whole number of days of at least 1",
                  id="retention zero"),
     pytest.param("staging", edit_config("backup", schedule=None),
-                 STAGING + "backup.schedule': given nothing; allowed: a value; this key is required while backup is "
-                           "enabled", id="no schedule"),
+                 STAGING + "backup.schedule': given nothing; allowed: a value; this key is required in a backup plan",
+                 id="no schedule"),
     pytest.param("staging", edit_config("backup", retension=14),
                  STAGING + "backup.retension': given 14; allowed: one of the keys enabled, schedule, retentionDays, "
                            "coldStorageAfterDays, copyTo, vaultLock (did you mean 'retentionDays'?)",
@@ -315,8 +315,8 @@ BAD_CONFIGS = [
                            "vaultLock.maxRetentionDays (30 to 60 days): the locked vault refuses other retentions",
                  id="retention outside the lock"),
     pytest.param("staging", edit_config("alarms", snsTopicArn=None),
-                 STAGING + "alarms.snsTopicArn': given nothing; allowed: a value; this key is required while alarms "
-                           "are enabled", id="missing snsTopicArn"),
+                 STAGING + "alarms.snsTopicArn': given nothing; allowed: a value; this key is required for alarms",
+                 id="missing snsTopicArn"),
     pytest.param("staging", edit_config("alarms", snsTopicArn="on-call"),
                  STAGING + "alarms.snsTopicArn': given \"on-call\"; allowed: an SNS topic ARN "
                            "(arn:aws:sns:<region>:<account>:<topic>)", id="topic not an ARN"),
@@ -331,6 +331,12 @@ BAD_CONFIGS = [
                  id="zero threshold"),
     pytest.param("dev", set_config("alarms", {"enabled": "yes", "snsTopicArn": TOPICS["staging"]}),
                  DEV + "alarms.enabled': given \"yes\"; allowed: true or false", id="enabled not a boolean"),
+    pytest.param("dev", set_config("backup", {"enabled": False, "schedule": "cron(0 5 * * * *)", "retentionDays": 7}),
+                 DEV + f"backup.schedule': given \"cron(0 5 * * * *)\"; allowed: {CRON_RULE}",
+                 id="a switched-off plan is still checked"),
+    pytest.param("dev", set_config("alarms", {"enabled": False, "throttledRequests": 5}),
+                 DEV + "alarms.snsTopicArn': given nothing; allowed: a value; this key is required for alarms",
+                 id="switched-off alarms are still checked"),
     pytest.param("dev", set_config("backup", True),
                  DEV + "backup': given true; allowed: a map with keys enabled, schedule, retentionDays, "
                        "coldStorageAfterDays, copyTo, vaultLock", id="backup not a map"),
@@ -383,9 +389,12 @@ def test_copy_retention_defaults_to_the_plans_and_defaults_apply_to_alarms() -> 
                                             period_seconds=300, evaluation_periods=1)
 
 
-def test_a_disabled_block_declares_nothing() -> None:
+@pytest.mark.parametrize("keep_settings", [False, True])
+def test_a_disabled_block_declares_nothing(keep_settings: bool) -> None:
     config = load_stack_file(PROJECT_DIR, "staging")
-    config["dynamodb-tables:backup"] = json.dumps({"enabled": False})
-    config["dynamodb-tables:alarms"] = json.dumps({"enabled": False})
+    for key in ("backup", "alarms"):
+        body = json.loads(config[f"dynamodb-tables:{key}"]) if keep_settings else {}
+        config[f"dynamodb-tables:{key}"] = json.dumps({**body, "enabled": False})
     declared = run_program(PROJECT_DIR, "staging", config)
     assert not declared.of_type(VAULT) and not declared.of_type(ALARM)
+    assert "backup" not in declared.outputs and "alarms" not in declared.outputs

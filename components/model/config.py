@@ -311,11 +311,13 @@ def _backup(read: _Reader, value: Any, is_prod: bool, region: str | None) -> Bac
     if is_prod and not enabled:
         raise read.fail("backup.enabled", body.get("enabled", MISSING),
                         "true in the prod environment: every prod table is in an AWS Backup plan")
-    if not enabled:
+    # A switched-off plan that still says what it would do is checked as it stands, so that turning it
+    # on later cannot surprise; `enabled: false` alone declares nothing.
+    if not enabled and set(body) <= {"enabled"}:
         return None
     for key in ("schedule", "retentionDays"):
         if key not in body:
-            raise read.fail(f"backup.{key}", MISSING, "a value; this key is required while backup is enabled")
+            raise read.fail(f"backup.{key}", MISSING, "a value; this key is required in a backup plan")
     schedule = read.string("backup.schedule", body["schedule"], BACKUP_CRON_PATTERN, BACKUP_CRON_RULE)
     fields = BACKUP_CRON_PATTERN.fullmatch(schedule)
     assert fields is not None
@@ -367,16 +369,19 @@ def _backup(read: _Reader, value: Any, is_prod: bool, region: str | None) -> Bac
             changeable = read.whole("backup.vaultLock.changeableForDays", lock["changeableForDays"],
                                     VAULT_LOCK_MIN_CHANGEABLE_DAYS, "days", VAULT_LOCK_MAX_DAYS)
         vault_lock = VaultLock(min_retention_days=low, max_retention_days=high, changeable_for_days=changeable)
+    if not enabled:
+        return None
     return BackupSettings(schedule=schedule, retention_days=retention, cold_storage_after_days=cold,
                           copy_to=copy_to, vault_lock=vault_lock)
 
 
 def _alarms(read: _Reader, value: Any) -> AlarmSettings | None:
     body = read.mapping("alarms", value, ALARM_KEYS)
-    if not read.boolean("alarms.enabled", body.get("enabled", False)):
-        return None
+    enabled = read.boolean("alarms.enabled", body.get("enabled", False))
+    if not enabled and set(body) <= {"enabled"}:
+        return None  # as with backup: switched-off settings are still checked
     if "snsTopicArn" not in body:
-        raise read.fail("alarms.snsTopicArn", MISSING, "a value; this key is required while alarms are enabled")
+        raise read.fail("alarms.snsTopicArn", MISSING, "a value; this key is required for alarms")
     defaults = AlarmSettings(sns_topic_arn="")
     period = read.whole("alarms.periodSeconds", body.get("periodSeconds", defaults.period_seconds), 60, "seconds",
                         ALARM_MAX_EVALUATION_SECONDS)
@@ -388,7 +393,7 @@ def _alarms(read: _Reader, value: Any) -> AlarmSettings | None:
         raise read.fail("alarms.evaluationPeriods", evaluations,
                         f"at most {ALARM_MAX_EVALUATION_SECONDS // period} periods of {period} seconds (CloudWatch "
                         f"evaluates at most {ALARM_MAX_EVALUATION_SECONDS} seconds)")
-    return AlarmSettings(
+    settings = AlarmSettings(
         sns_topic_arn=read.string("alarms.snsTopicArn", body["snsTopicArn"], SNS_TOPIC_ARN_PATTERN,
                                   SNS_TOPIC_ARN_RULE),
         throttled_requests=read.whole("alarms.throttledRequests",
@@ -398,6 +403,7 @@ def _alarms(read: _Reader, value: Any) -> AlarmSettings | None:
         period_seconds=period,
         evaluation_periods=evaluations,
     )
+    return settings if enabled else None
 
 
 def parse_stack_config(raw: Mapping[str, str], stack: str, known_families: list[str]) -> StackSettings:
