@@ -262,7 +262,7 @@ PROD = "stack 'prod', config key 'dynamodb-tables:"
 STAGING = "stack 'staging', config key 'dynamodb-tables:"
 DEV = "stack 'dev', config key 'dynamodb-tables:"
 CRON_RULE = ("an AWS Backup cron expression cron(minutes hours day-of-month month day-of-week year) with one minute "
-             "value and ? in day-of-month or day-of-week, for example cron(0 5 ? * * *)")
+             "value and ? in exactly one of day-of-month and day-of-week, for example cron(0 5 ? * * *)")
 
 BAD_CONFIGS = [
     pytest.param("prod", edit_config("backup", retentionDays=14),
@@ -279,6 +279,9 @@ BAD_CONFIGS = [
     pytest.param("staging", edit_config("backup", schedule="cron(0 5 * * * *)"),
                  STAGING + f"backup.schedule': given \"cron(0 5 * * * *)\"; allowed: {CRON_RULE}",
                  id="cron without a question mark"),
+    pytest.param("staging", edit_config("backup", schedule="cron(0 5 ? * ? *)"),
+                 STAGING + f"backup.schedule': given \"cron(0 5 ? * ? *)\"; allowed: {CRON_RULE}",
+                 id="cron with two question marks"),
     pytest.param("staging", edit_config("backup", schedule="cron(*/15 * ? * * *)"),
                  STAGING + f"backup.schedule': given \"cron(*/15 * ? * * *)\"; allowed: {CRON_RULE}",
                  id="cron more often than hourly"),

@@ -38,13 +38,14 @@ AFFIX_PATTERN = re.compile(r"[A-Za-z0-9_.-]{0,64}")
 AFFIX_RULE = "up to 64 characters of [A-Za-z0-9_.-]"
 KMS_KEY_PATTERN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
 # AWS Backup's schedule: cron(minutes hours day-of-month month day-of-week year). One minute value,
-# because AWS Backup runs a rule at most hourly; `?` in day-of-month or day-of-week, as EventBridge
-# cron requires.
+# because AWS Backup runs a rule at most hourly; `?` in exactly one of day-of-month and day-of-week,
+# as EventBridge cron requires.
 BACKUP_CRON_PATTERN = re.compile(r"cron\((?P<minutes>[0-5]?[0-9]) (?P<hours>[0-9*,/-]+) (?P<day>[0-9*?,/LW-]+) "
                                  r"(?P<month>[0-9A-Za-z*,/-]+) (?P<weekday>[0-9A-Za-z*?,/L#-]+) "
                                  r"(?P<year>[0-9*,/-]+)\)")
 BACKUP_CRON_RULE = ("an AWS Backup cron expression cron(minutes hours day-of-month month day-of-week year) with one "
-                    "minute value and ? in day-of-month or day-of-week, for example cron(0 5 ? * * *)")
+                    "minute value and ? in exactly one of day-of-month and day-of-week, for example "
+                    "cron(0 5 ? * * *)")
 BACKUP_VAULT_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:backup:(?P<region>[a-z0-9-]+):\d{12}:backup-vault:"
                                       r"[A-Za-z0-9_-]{2,50}")
 BACKUP_VAULT_ARN_RULE = "a backup vault ARN (arn:aws:backup:<region>:<account>:backup-vault:<name>)"
@@ -246,7 +247,7 @@ BACKUP_KEYS = ["enabled", "schedule", "retentionDays", "coldStorageAfterDays", "
 COPY_KEYS = ["vaultArn", "retentionDays"]
 VAULT_LOCK_KEYS = ["minRetentionDays", "maxRetentionDays", "changeableForDays"]
 ALARM_KEYS = ["enabled", "snsTopicArn", "throttledRequests", "systemErrors", "periodSeconds", "evaluationPeriods"]
-# Recovery points a prod stack keeps at least: five weekly restore points, as the PITR window.
+# A prod stack keeps its recovery points at least as long as its point-in-time recovery window.
 PROD_MIN_BACKUP_RETENTION_DAYS = 35
 # AWS Backup keeps a recovery point in cold storage for at least 90 days before it may expire.
 COLD_STORAGE_MIN_DAYS = 90
@@ -321,7 +322,7 @@ def _backup(read: _Reader, value: Any, is_prod: bool, region: str | None) -> Bac
     schedule = read.string("backup.schedule", body["schedule"], BACKUP_CRON_PATTERN, BACKUP_CRON_RULE)
     fields = BACKUP_CRON_PATTERN.fullmatch(schedule)
     assert fields is not None
-    if "?" not in (fields["day"], fields["weekday"]):
+    if (fields["day"] == "?") == (fields["weekday"] == "?"):
         raise read.fail("backup.schedule", schedule, BACKUP_CRON_RULE)
     retention = read.whole("backup.retentionDays", body["retentionDays"], 1, "days")
     if is_prod and retention < PROD_MIN_BACKUP_RETENTION_DAYS:
