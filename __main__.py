@@ -7,10 +7,12 @@ table definition stops `pulumi preview` with one line and nothing half-declared.
 import pulumi
 from pulumi.runtime.config import CONFIG, get_config_env
 
-from components.families import FAMILIES, consumers_from_config
+from components.families import FAMILIES, stack_from_config
 from components.model.plan import by_family
 from components.model.spec import ModelError
 from components.resources.access import ConsumerAccess
+from components.resources.alarms import StackAlarms
+from components.resources.backup import StackBackup
 from components.resources.family import TableFamily, TableFamilyArgs
 
 
@@ -22,16 +24,28 @@ def engine_config() -> dict[str, str]:
 
 def main() -> None:
     try:
-        plans, consumers = consumers_from_config(engine_config(), pulumi.get_stack())
+        planned = stack_from_config(engine_config(), pulumi.get_stack())
     except ModelError as error:
         raise pulumi.RunError(str(error)) from None
+    settings, plans, consumers = planned.settings, planned.tables, planned.consumers
 
     tables: dict[str, pulumi.Output] = {}
+    table_resources = {}
     for family, family_plans in by_family(plans).items():
         component = TableFamily(FAMILIES[family], TableFamilyArgs(plans=family_plans))
         tables[family] = component.tables
         for plan in family_plans:
+            table_resources[plan.resource_name] = component.table_resources[plan.spec.key]
             pulumi.export(plan.spec.env_var, component.table_resources[plan.spec.key].name)
+
+    if settings.backup is not None:
+        backup = StackBackup(settings.backup, settings.environment, table_resources,
+                             kms_key_arn=settings.kms_key_arn, protect=settings.protect)
+        pulumi.export("backup", {"vaultName": backup.vault.name, "vaultArn": backup.vault.arn,
+                                 "planId": backup.plan.id, "planArn": backup.plan.arn})
+    if settings.alarms is not None:
+        alarms = StackAlarms(settings.alarms, plans)
+        pulumi.export("alarms", {"snsTopicArn": settings.alarms.sns_topic_arn, "names": sorted(alarms.alarms)})
 
     # Each service's table names, for its own stack: StackReference(...).get_output("consumers").
     exported: dict[str, dict[str, object]] = {}

@@ -15,5 +15,6 @@ PolicyPack(
     enforcement_level=EnforcementLevel.ADVISORY,
     policies=POLICIES,
     description="DynamoDB guardrails: encryption, point-in-time recovery, on-demand billing, and "
-                "environment-specific rules for deletion protection, tags, TTL, naming, streams and access.",
+                "environment-specific rules for deletion protection, tags, TTL, naming, streams, access, "
+                "backup plans and throttle alarms.",
 )

@@ -12,6 +12,7 @@ from typing import Any
 
 from pulumi_policy import Policy
 
+from policies.dynamodb.recovery import RECOVERY_POLICIES
 from policies.dynamodb.resource_policies import RESOURCE_POLICY_POLICIES
 from policies.dynamodb.stack import STACK_POLICIES
 from policies.dynamodb.tables import TABLE_POLICIES
@@ -21,7 +22,8 @@ PACK_NAME = "dynamodb-guardrails"
 PACK_DIR = Path(__file__).resolve().parent
 CONFIG_DIR = PACK_DIR / "config"
 
-POLICIES: list[Policy] = [*TABLE_POLICIES, *RESOURCE_POLICY_POLICIES, *STACK_POLICIES, *IAM_POLICIES]
+POLICIES: list[Policy] = [*TABLE_POLICIES, *RESOURCE_POLICY_POLICIES, *STACK_POLICIES, *RECOVERY_POLICIES,
+                          *IAM_POLICIES]
 
 
 def pack_version() -> str:

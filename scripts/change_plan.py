@@ -304,7 +304,7 @@ def import_check(plan: TablePlan, differences: Sequence[Difference]) -> ImportCh
 # --- a whole stack ------------------------------------------------------------------------------
 
 @dataclass
-class StackPlan:
+class StackChanges:
     stack: str
     where: str
     tables: list[TableChanges]
@@ -418,7 +418,7 @@ def _renamed(client: DynamoDBClient, missing: list[TableChanges], plans: Sequenc
 
 def plan_changes(client: DynamoDBClient, plans: Sequence[TablePlan], stack: str, where: str,
                  allowed: frozenset[str] = frozenset(),
-                 rate: float = DEFAULT_BACKFILL_ITEMS_PER_SECOND) -> StackPlan:
+                 rate: float = DEFAULT_BACKFILL_ITEMS_PER_SECOND) -> StackChanges:
     # Four read calls a table, tables independent: read them side by side, as drift does.
     with ThreadPoolExecutor(max_workers=PARALLEL_TABLES) as pool:
         tables = list(pool.map(lambda plan: table_changes(client, plan, rate), plans))
@@ -436,15 +436,15 @@ def plan_changes(client: DynamoDBClient, plans: Sequence[TablePlan], stack: str,
     missing = [t for t in tables if t.live is None]
     if missing:
         _renamed(client, missing, plans)
-    return StackPlan(stack, where, tables, allowed)
+    return StackChanges(stack, where, tables, allowed)
 
 
 # --- output -------------------------------------------------------------------------------------
 
-def ignore_changes_config(stack_plan: StackPlan) -> str | None:
+def ignore_changes_config(stack_changes: StackChanges) -> str | None:
     """The stack-config entry that lets every adoption of this plan match, or None when none needs it."""
     entries: dict[str, dict[str, tuple[str, ...]]] = {}
-    for table in stack_plan.tables:
+    for table in stack_changes.tables:
         check = table.import_check
         if check and not check.impossible and check.needed and set(check.needed) != set(check.configured):
             entries.setdefault(table.plan.family, {})[table.plan.spec.key] = check.needed
@@ -479,9 +479,9 @@ def _import_lines(table: TableChanges, stack: str) -> list[str]:
             f"Adopt it first with importIgnoreChanges {list(check.needed)} (printed below)"]
 
 
-def format_plan(stack_plan: StackPlan) -> str:
-    lines = [f"Plan for stack {stack_plan.stack} at {stack_plan.where}:", ""]
-    for table in stack_plan.tables:
+def format_plan(stack_changes: StackChanges) -> str:
+    lines = [f"Plan for stack {stack_changes.stack} at {stack_changes.where}:", ""]
+    for table in stack_changes.tables:
         if table.symbol == " ":
             continue
         classes = sorted(c.value for c in table.classes)
@@ -490,8 +490,8 @@ def format_plan(stack_plan: StackPlan) -> str:
             head += f", {table.live.item_count:,} items"
         lines.append(f"{head}  [{', '.join(classes) or 'adopt'}]")
         lines += [f"    {change.text()}" for change in table.changes]
-        lines += _import_lines(table, stack_plan.stack)
-    builds = stack_plan.index_builds()
+        lines += _import_lines(table, stack_changes.stack)
+    builds = stack_changes.index_builds()
     if builds:
         lines += ["", "Index builds, in the order they run (one UpdateTable call each; tables build in parallel):"]
         for table, steps in builds:
@@ -501,11 +501,11 @@ def format_plan(stack_plan: StackPlan) -> str:
                          f"{duration(sum(c.backfill_seconds or 0 for c in steps))} in all")
         longest = max(sum(c.backfill_seconds or 0 for c in steps) for _, steps in builds)
         lines.append(f"  longest: {duration(longest)}. To split the work, add one index per deploy.")
-    config = ignore_changes_config(stack_plan)
+    config = ignore_changes_config(stack_changes)
     if config:
-        lines += ["", f"To adopt the existing tables first, add to Pulumi.{stack_plan.stack}.yaml (then remove it, "
+        lines += ["", f"To adopt the existing tables first, add to Pulumi.{stack_changes.stack}.yaml (then remove it, "
                       "and the next pulumi up applies the differences):", config]
-    if any(t.changes and t.live is not None for t in stack_plan.tables):
+    if any(t.changes and t.live is not None for t in stack_changes.tables):
         lines += ["", ITEM_COUNT_NOTE]
-    lines += ["", stack_plan.summary()]
+    lines += ["", stack_changes.summary()]
     return "\n".join(lines)

@@ -8,6 +8,7 @@ stack's own `Pulumi.<stack>.yaml`, encoded the way the engine passes it.
 from __future__ import annotations
 
 import runpy
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,10 @@ class DeclaredResource:
     retain_on_delete: bool
     import_id: str
     ignore_changes: list[str] = field(default_factory=list)
+    # The URNs each input depends on, and all the resource depends on, as the engine passes them to
+    # the policy pack: during a preview they tell which table an unknown ARN belongs to.
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    dependencies: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -59,7 +64,7 @@ class DeclaredStack:
 
 
 class _CloudMocks(pulumi.runtime.Mocks):
-    """Computes the outputs AWS would: ARNs and stream ARNs for tables."""
+    """Computes the outputs AWS would: ARNs (and stream ARNs for tables), and a backup plan's ID."""
 
     def __init__(self, region: str) -> None:
         self.region = region
@@ -72,6 +77,22 @@ class _CloudMocks(pulumi.runtime.Mocks):
             if args.inputs.get("streamEnabled"):
                 state["streamArn"] = f"{arn}/stream/2026-01-01T00:00:00.000"
             return args.inputs["name"], state
+        name = args.inputs.get("name", args.name)
+        if args.typ == "aws:backup/vault:Vault":
+            state["arn"] = f"arn:aws:backup:{self.region}:{FAKE_ACCOUNT}:backup-vault:{name}"
+            return name, state
+        if args.typ == "aws:backup/plan:Plan":
+            # AWS gives a plan a generated ID; its ARN ends with that ID.
+            plan_id = str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+            state.update(arn=f"arn:aws:backup:{self.region}:{FAKE_ACCOUNT}:backup-plan:{plan_id}",
+                         version="1")
+            return plan_id, state
+        if args.typ == "aws:iam/role:Role":
+            state["arn"] = f"arn:aws:iam::{FAKE_ACCOUNT}:role/{name}"
+            return name, state
+        if args.typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
+            state["arn"] = f"arn:aws:cloudwatch:{self.region}:{FAKE_ACCOUNT}:alarm:{name}"
+            return name, state
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -104,6 +125,9 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 custom=request.custom, parent=request.parent, protect=request.protect,
                 retain_on_delete=request.retainOnDelete, import_id=request.importId,
                 ignore_changes=list(request.ignoreChanges),
+                property_dependencies={key: list(deps.urns) for key, deps in request.propertyDependencies.items()
+                                       if deps.urns},
+                dependencies=list(request.dependencies),
             ))
         return response
 

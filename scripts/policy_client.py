@@ -104,7 +104,9 @@ class PolicyPackClient:
         response = self.stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[
             analyzer_pb2.AnalyzerResource(
                 type=r.type, name=r.name, urn=r.urn, properties=_struct(r.inputs),
-                options=_options(r), parent=r.parent,
+                options=_options(r), parent=r.parent, dependencies=r.dependencies,
+                propertyDependencies={key: analyzer_pb2.AnalyzerPropertyDependencies(urns=urns)
+                                      for key, urns in r.property_dependencies.items()},
             )
             for r in by_urn.values()
         ]))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.families import plan_from_stack_file
+from components.families import StackPlan, plan_from_stack_file, stack_from_stack_file
 from components.model.config import stack_file, stack_names
 from components.model.plan import TablePlan
 from scripts.errors import ToolError
@@ -35,6 +35,11 @@ class Project:
         return self.root / "docs" / "database-schema.md"
 
     @property
+    def recovery_docs_file(self) -> Path:
+        """docs/disaster-recovery.md: its "What protects each table" section is generated."""
+        return self.root / "docs" / "disaster-recovery.md"
+
+    @property
     def state_dir(self) -> Path:
         """Where `tables local up` records its endpoint (git-ignored)."""
         return self.root / ".local"
@@ -54,6 +59,10 @@ class Project:
 
     def plans(self, stack: str) -> list[TablePlan]:
         return plan_from_stack_file(self.root, stack)
+
+    def stack_plan(self, stack: str) -> StackPlan:
+        """The stack's settings (backup, alarms), tables and consumers."""
+        return stack_from_stack_file(self.root, stack)
 
 
 def find_project(start: Path, explicit: bool = False) -> Project:

@@ -36,7 +36,7 @@ from scripts.change_plan import (
     DESTRUCTIVE_PENDING,
     NOTHING_TO_DO,
     ChangeClass,
-    StackPlan,
+    StackChanges,
     classify,
     format_plan,
     plan_changes,
@@ -77,14 +77,14 @@ def create_live(client: Any, specs: Sequence[TableSpec], prefix: str, **stack: o
 
 
 def plan(client: Any, specs: Sequence[TableSpec], prefix: str, allowed: Sequence[str] = (),
-         **options: Any) -> StackPlan:
+         **options: Any) -> StackChanges:
     plans = plans_for(specs, prefix, **options)
     names = frozenset(p.name for p in plans if p.name in allowed or p.spec.key in allowed)
     return plan_changes(client, plans, "test", "the test endpoint", names)
 
 
-def changes_of(stack_plan: StackPlan, key: str) -> dict[str, tuple[ChangeClass, str]]:
-    table = next(t for t in stack_plan.tables if t.plan.spec.key == key)
+def changes_of(stack_changes: StackChanges, key: str) -> dict[str, tuple[ChangeClass, str]]:
+    table = next(t for t in stack_changes.tables if t.plan.spec.key == key)
     return {c.field: (c.change_class, c.consequence) for c in table.changes}
 
 
@@ -124,26 +124,26 @@ def test_key_lsi_projection_and_index_key_changes_are_classified_on_dynamodb_loc
         replace(before[4], global_indexes=ORDERS.global_indexes),
         replace(before[5], global_indexes=()),
     ]
-    stack_plan = plan(local_client, after, "p-")
+    stack_changes = plan(local_client, after, "p-")
 
-    sort_changes = changes_of(stack_plan, "sort-type")
+    sort_changes = changes_of(stack_changes, "sort-type")
     assert sort_changes["keys"] == (ChangeClass.REPLACE, "the key schema changes: the table is deleted and recreated "
                                                          "empty: 3 items lost")
-    assert changes_of(stack_plan, "lsi") == {"localIndexes.by-total": (
+    assert changes_of(stack_changes, "lsi") == {"localIndexes.by-total": (
         ChangeClass.REPLACE, "local index by-total changed: DynamoDB sets local indexes only at creation, so the "
                              "table is deleted and recreated empty: 0 items lost")}
     rebuild = ("by-status is deleted, then created again: missing in between, its queries fail until it is ACTIVE; "
                "backfill under a minute (0 items at an assumed 1,000 items/s)")
-    assert changes_of(stack_plan, "projection") == {"globalIndexes.by-status": (ChangeClass.INDEX_REBUILD, rebuild)}
-    assert changes_of(stack_plan, "index-type") == {"globalIndexes.by-status": (ChangeClass.INDEX_REBUILD, rebuild)}
-    assert changes_of(stack_plan, "new-index") == {"globalIndexes.by-status": (
+    assert changes_of(stack_changes, "projection") == {"globalIndexes.by-status": (ChangeClass.INDEX_REBUILD, rebuild)}
+    assert changes_of(stack_changes, "index-type") == {"globalIndexes.by-status": (ChangeClass.INDEX_REBUILD, rebuild)}
+    assert changes_of(stack_changes, "new-index") == {"globalIndexes.by-status": (
         ChangeClass.INDEX_CREATE, "one index per UpdateTable call; by-status is unusable until ACTIVE (\"Cannot read "
                                   "from backfilling GSI\"); backfill under a minute (0 items at an assumed 1,000 "
                                   "items/s)")}
-    assert changes_of(stack_plan, "dropped-index") == {"globalIndexes.by-status": (
+    assert changes_of(stack_changes, "dropped-index") == {"globalIndexes.by-status": (
         ChangeClass.INDEX_DELETE, "by-status is deleted: queries on it start failing (the table's items stay)")}
-    assert stack_plan.exit_code() == DESTRUCTIVE_PENDING
-    assert [t.plan.name for t in stack_plan.not_allowed()] == [
+    assert stack_changes.exit_code() == DESTRUCTIVE_PENDING
+    assert [t.plan.name for t in stack_changes.not_allowed()] == [
         "p-sort-type", "p-lsi", "p-projection", "p-index-type", "p-dropped-index"]
 
     # --allow-replace lowers the exit code for exactly the tables it names.
@@ -153,7 +153,7 @@ def test_key_lsi_projection_and_index_key_changes_are_classified_on_dynamodb_loc
         "p-dropped-index"]
     assert plan(local_client, after, "p-", allowed=destructive).exit_code() == CHANGES_PENDING
 
-    text = format_plan(stack_plan)
+    text = format_plan(stack_changes)
     assert "+- p-sort-type (test-family.sort-type), 3 items  [index-rebuild, replace]" in text
     assert "Index builds, in the order they run (one UpdateTable call each; tables build in parallel):" in text
     assert text.splitlines()[-1] == (
@@ -174,13 +174,13 @@ def test_several_new_indexes_are_listed_in_build_order_with_provisioned_estimate
         GlobalIndex("second", partition=(Key("b"),)),
         GlobalIndex("first", partition=(Key("a"),), capacity=Capacity(5, 1)),
     ))
-    stack_plan = plan(local_client, [after], "o-")
-    [(_, steps)] = stack_plan.index_builds()
+    stack_changes = plan(local_client, [after], "o-")
+    [(_, steps)] = stack_changes.index_builds()
     assert [c.field for c in steps] == ["globalIndexes.second", "globalIndexes.first"]  # declared order
     assert steps[0].consequence.endswith("backfill under a minute (0 items at 10 write units/s)")
     assert steps[1].consequence.endswith("backfill under a minute (0 items at 1 write units/s)")
     assert "  o-events: 1. second (under a minute), 2. first (under a minute); under a minute in all" in format_plan(
-        stack_plan)
+        stack_changes)
 
 
 # --- moto: settings, blocked changes, renames, imports ----------------------------------------------
@@ -190,10 +190,10 @@ SETTINGS = TableSpec(key="settings", base_name="settings", env_var="S", descript
 
 
 def test_missing_table_is_a_create_and_exit_1(moto_client: Any, aws_env: dict[str, str]) -> None:
-    stack_plan = plan(moto_client, [SETTINGS], "m-")
-    assert changes_of(stack_plan, "settings") == {"table": (ChangeClass.CREATE, "new empty table")}
-    assert stack_plan.exit_code() == CHANGES_PENDING
-    assert format_plan(stack_plan).splitlines()[2] == " + m-settings (test-family.settings)  [create]"
+    stack_changes = plan(moto_client, [SETTINGS], "m-")
+    assert changes_of(stack_changes, "settings") == {"table": (ChangeClass.CREATE, "new empty table")}
+    assert stack_changes.exit_code() == CHANGES_PENDING
+    assert format_plan(stack_changes).splitlines()[2] == " + m-settings (test-family.settings)  [create]"
 
 
 def test_update_class_changes_are_in_place_and_applying_them_leaves_nothing_to_do(
@@ -201,15 +201,15 @@ def test_update_class_changes_are_in_place_and_applying_them_leaves_nothing_to_d
     before = replace(SETTINGS, ttl_attribute=None, stream=None)
     create_live(moto_client, [before], "u-", pointInTimeRecovery=False)
     after = SETTINGS
-    stack_plan = plan(moto_client, [after], "u-", deletionProtection=True, tags={"owner": "team"})
-    changes = changes_of(stack_plan, "settings")
+    stack_changes = plan(moto_client, [after], "u-", deletionProtection=True, tags={"owner": "team"})
+    changes = changes_of(stack_changes, "settings")
     assert {field: change_class for field, (change_class, _) in changes.items()} == {
         "ttl": ChangeClass.UPDATE, "stream": ChangeClass.UPDATE, "pitr": ChangeClass.UPDATE,
         "deletionProtection": ChangeClass.UPDATE, "tags.owner": ChangeClass.UPDATE,
         "tags.stream-consumers": ChangeClass.UPDATE}
     assert changes["ttl"][1] == "in place, no downtime: items whose expiresAt is in the past get deleted, within days"
     assert changes["stream"][1] == "in place, no downtime: a new stream starts; consumers must read its new ARN"
-    assert stack_plan.exit_code() == CHANGES_PENDING
+    assert stack_changes.exit_code() == CHANGES_PENDING
 
     # Apply exactly those changes in place, as the provider would: the plan then has nothing to do.
     name = "u-settings"
@@ -243,16 +243,16 @@ def test_table_class_is_an_in_place_update(moto_client: Any, aws_env: dict[str, 
 def test_a_new_stream_view_type_or_ttl_attribute_while_on_is_blocked(moto_client: Any, aws_env: dict[str, str]) -> None:
     create_live(moto_client, [SETTINGS], "b-")
     after = replace(SETTINGS, ttl_attribute="purgeAt", stream=Stream(StreamViewType.NEW_AND_OLD_IMAGES, ("worker",)))
-    stack_plan = plan(moto_client, [after], "b-", allowed=["settings"])
-    changes = changes_of(stack_plan, "settings")
+    stack_changes = plan(moto_client, [after], "b-", allowed=["settings"])
+    changes = changes_of(stack_changes, "settings")
     assert changes["stream"] == (ChangeClass.BLOCKED, "AWS rejects a new view type while the stream is on: turn the "
                                                       "stream off in one deploy, then on with the new type in the next "
                                                       "(consumers miss the changes in between)")
     assert changes["ttl"] == (ChangeClass.BLOCKED, "AWS rejects a new TTL attribute while TTL is on: disable TTL in "
                                                    "one deploy, then enable it with the new attribute in a later one "
                                                    "(disabling can take up to an hour)")
-    assert stack_plan.exit_code() == DESTRUCTIVE_PENDING  # --allow-replace does not lift a blocked change
-    assert format_plan(stack_plan).splitlines()[-1] == (
+    assert stack_changes.exit_code() == DESTRUCTIVE_PENDING  # --allow-replace does not lift a blocked change
+    assert format_plan(stack_changes).splitlines()[-1] == (
         "1 table: 1 to update; blocked: b-settings (AWS rejects the change as one step)")
 
 
@@ -260,11 +260,11 @@ def test_a_renamed_table_is_a_replace_that_names_the_table_deleted(moto_client: 
     old = replace(SETTINGS, base_name="settings-v1")
     create_live(moto_client, [old], "r-")
     moto_client.put_item(TableName="r-settings-v1", Item={"id": {"S": "a"}})
-    stack_plan = plan(moto_client, [replace(old, base_name="settings-v2")], "r-")
-    assert changes_of(stack_plan, "settings") == {"name": (
+    stack_changes = plan(moto_client, [replace(old, base_name="settings-v2")], "r-")
+    assert changes_of(stack_changes, "settings") == {"name": (
         ChangeClass.REPLACE, "the table's name changes: r-settings-v1 is deleted and r-settings-v2 created empty: "
                              "1 items lost")}
-    assert stack_plan.exit_code() == DESTRUCTIVE_PENDING
+    assert stack_changes.exit_code() == DESTRUCTIVE_PENDING
 
 
 def test_import_check_matching_and_mismatching_on_three_fields(moto_client: Any, aws_env: dict[str, str]) -> None:
@@ -314,12 +314,12 @@ def test_import_check_matching_and_mismatching_on_three_fields(moto_client: Any,
 
 def test_an_import_that_differs_in_keys_cannot_be_adopted(moto_client: Any, aws_env: dict[str, str]) -> None:
     create_live(moto_client, [SETTINGS], "k-")
-    stack_plan = plan(moto_client, [replace(SETTINGS, partition=Key("id", "N"))], "k-", existing=True)
-    [table] = stack_plan.tables
+    stack_changes = plan(moto_client, [replace(SETTINGS, partition=Key("id", "N"))], "k-", existing=True)
+    [table] = stack_changes.tables
     assert table.import_check is not None and table.import_check.impossible == ("keys",)
     assert ("    import: pulumi up cannot adopt k-settings: keys differ, and no option can leave them as they are; "
             "declare them exactly as they are live (tables scaffold prints them), or adopting replaces the table"
-            ) in format_plan(stack_plan)
+            ) in format_plan(stack_changes)
 
 
 # --- the command ----------------------------------------------------------------------------------
@@ -432,9 +432,9 @@ def test_scaffold_round_trip_of_the_dev_stack_plans_nothing_to_do_and_synth_equa
     assert lint.returncode == 0, lint.stdout
 
     scaffolded = plan_stack(parse_stack_config(load_stack_file(PROJECT_DIR, "dev"), "dev", list(catalog)), catalog)
-    stack_plan = plan_changes(moto_client, scaffolded, "dev", moto.url)
-    assert [(t.plan.name, t.changes) for t in stack_plan.tables if t.changes] == []
-    assert stack_plan.exit_code() == NOTHING_TO_DO
+    stack_changes = plan_changes(moto_client, scaffolded, "dev", moto.url)
+    assert [(t.plan.name, t.changes) for t in stack_changes.tables if t.changes] == []
+    assert stack_changes.exit_code() == NOTHING_TO_DO
     for plan_ in scaffolded:  # what synth would write from the scaffolded model is what was exported
         exported = read_schema(export / f"{plan_.name}.json")
         declared = declared_schema(plan_)
@@ -509,8 +509,8 @@ def test_scaffold_copies_multi_attribute_keys_lsis_projections_and_billing_exact
         "dynamodb-tables:protect": False,
         "dynamodb-tables:families": {"acme-billing": {"prefix": "acme-", "existing": True}}}), "dev",
         ["acme-billing"]), {"acme-billing": family})
-    stack_plan = plan_changes(local_client, plans, "dev", dynamodb_local.url)
-    [table] = stack_plan.tables
+    stack_changes = plan_changes(local_client, plans, "dev", dynamodb_local.url)
+    [table] = stack_changes.tables
     assert table.import_check is not None and table.import_check.impossible == ()
     assert {c.field for c in table.changes} <= {"deletionProtection", "encryption"}  # what DynamoDB Local can't hold
 

@@ -90,6 +90,8 @@ def test_the_pack_has_the_documented_policies_and_default_levels() -> None:
         "dynamodb-resource-policy-no-public-access": EnforcementLevel.ADVISORY,
         "iam-policy-dynamodb-least-privilege": EnforcementLevel.ADVISORY,
         "dynamodb-table-name-environment-prefixed": EnforcementLevel.ADVISORY,
+        "dynamodb-table-in-backup-plan": EnforcementLevel.ADVISORY,
+        "dynamodb-table-throttle-alarms-present": EnforcementLevel.ADVISORY,
     }
     assert all(p.description.startswith("Checks whether") for p in POLICIES)
 

@@ -45,8 +45,9 @@ def test_a_stack_that_turns_pitr_off_fails_with_the_preview_style_report(
             "          Checks whether DynamoDB tables have point-in-time recovery enabled with at least the "
             "minimum recovery period.\n"
             "          pointInTimeRecovery.enabled must be true; it is false.\n") in out
-    # 22 tables and 5 family components, 6 consumer components and their 6 role policies.
-    assert out.rstrip().endswith("39 resources, 22 mandatory and 22 advisory violations")
+    # 22 tables and 5 family components, 6 consumer components and their 6 role policies; advisory in
+    # dev: no deletion protection and no backup plan, for each table.
+    assert out.rstrip().endswith("39 resources, 22 mandatory and 44 advisory violations")
 
 
 def test_json_output_lists_the_violations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -60,10 +61,11 @@ def test_json_output_lists_the_violations(tmp_path: Path, capsys: pytest.Capture
         by_policy.setdefault(violation["policy"], set()).add(violation["message"])
     assert by_policy["dynamodb-table-point-in-time-recovery-enabled"] == {
         "pointInTimeRecovery.recoveryPeriodInDays must be at least 7 days; it is 3."}
-    # The dev file's names and deletion protection, judged as staging: both mandatory there.
+    # The dev file's names, deletion protection and backup (off in dev), judged as staging: all mandatory there.
     assert set(by_policy) == {"dynamodb-table-point-in-time-recovery-enabled",
                               "dynamodb-table-name-environment-prefixed",
-                              "dynamodb-table-deletion-protection-enabled"}
+                              "dynamodb-table-deletion-protection-enabled",
+                              "dynamodb-table-in-backup-plan"}
     assert {v["level"] for v in report["violations"]} == {"mandatory"}
 
 

@@ -18,9 +18,12 @@ ENVIRONMENTS = ["dev", "staging", "prod"]
 CONFIGURABLE = ["dynamodb-table-deletion-protection-enabled", "dynamodb-table-required-tags-present",
                 "dynamodb-table-ttl-not-key-attribute", "dynamodb-table-name-environment-prefixed",
                 "dynamodb-resource-policy-no-public-access", "dynamodb-table-stream-enabled-for-consumers",
-                "iam-policy-dynamodb-least-privilege"]
+                "iam-policy-dynamodb-least-privilege", "dynamodb-table-in-backup-plan"]
 ALWAYS_MANDATORY = ["dynamodb-table-encryption-enabled", "dynamodb-table-point-in-time-recovery-enabled",
                     "dynamodb-table-billing-mode-on-demand"]
+ALWAYS_ADVISORY = ["dynamodb-table-throttle-alarms-present"]
+STACK_POLICIES = {"dynamodb-table-name-environment-prefixed", "dynamodb-table-in-backup-plan",
+                  "dynamodb-table-throttle-alarms-present"}
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +47,9 @@ def test_get_analyzer_info_describes_the_pack(pack: PolicyPackClient) -> None:
     assert info.name == PACK_NAME
     assert info.supportsConfig is True
     kinds = {p.name: p.policy_type for p in info.policies}
-    assert set(kinds) == set(CONFIGURABLE + ALWAYS_MANDATORY)
-    assert kinds["dynamodb-table-name-environment-prefixed"] == 2  # POLICY_TYPE_STACK
-    assert {k for k, v in kinds.items() if v == 1} == set(CONFIGURABLE + ALWAYS_MANDATORY) - {
-        "dynamodb-table-name-environment-prefixed"}
+    assert set(kinds) == set(CONFIGURABLE + ALWAYS_MANDATORY + ALWAYS_ADVISORY)
+    assert {k for k, v in kinds.items() if v == 2} == STACK_POLICIES  # POLICY_TYPE_STACK
+    assert {k for k, v in kinds.items() if v == 1} == set(CONFIGURABLE + ALWAYS_MANDATORY) - STACK_POLICIES
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
@@ -57,6 +59,8 @@ def test_configure_sends_each_environments_levels_and_schema_defaults(pack: Poli
     expected_level = "advisory" if environment == "dev" else "mandatory"
     assert {name: sent[name][0] for name in CONFIGURABLE} == dict.fromkeys(CONFIGURABLE, expected_level)
     assert {name: sent[name][0] for name in ALWAYS_MANDATORY} == dict.fromkeys(ALWAYS_MANDATORY, "mandatory")
+    assert {name: sent[name][0] for name in ALWAYS_ADVISORY} == dict.fromkeys(ALWAYS_ADVISORY, "advisory")
+    assert sent["dynamodb-table-throttle-alarms-present"][1]["environment"] == environment
     assert sent["dynamodb-table-required-tags-present"][1]["requiredTags"] == ["environment", "family", "owner"]
     assert sent["dynamodb-table-name-environment-prefixed"][1]["exemptEnvironments"] == ["prod"]  # schema default
 
@@ -69,12 +73,13 @@ def test_every_shipped_stack_has_no_mandatory_violations(pack: PolicyPackClient,
     assert mandatory == []
 
 
-def test_dev_reports_its_missing_deletion_protection_as_advisory_only(pack: PolicyPackClient) -> None:
+def test_dev_reports_its_missing_deletion_protection_and_backup_as_advisory_only(pack: PolicyPackClient) -> None:
     declared = run_program(PROJECT_DIR, "dev")
     pack.configure(load_environment_config("dev"))
     found = analyze_all(pack, declared.resources)
-    assert {(v.policy, v.level) for v in found} == {("dynamodb-table-deletion-protection-enabled", "advisory")}
-    assert len(found) == len(declared.tables)
+    assert {(v.policy, v.level) for v in found} == {("dynamodb-table-deletion-protection-enabled", "advisory"),
+                                                    ("dynamodb-table-in-backup-plan", "advisory")}
+    assert len(found) == 2 * len(declared.tables)
 
 
 def bad(name: str, **inputs: object) -> DeclaredResource:
@@ -84,6 +89,23 @@ def bad(name: str, **inputs: object) -> DeclaredResource:
         del good[key]
     return DeclaredResource(type="aws:dynamodb/table:Table", name=name, urn=f"urn:pulumi:prod::p::t::{name}",
                             inputs=good, custom=True, parent="", protect=True, retain_on_delete=True, import_id="")
+
+
+def recoverable(tables: list[DeclaredResource]) -> list[DeclaredResource]:
+    """The tables, a backup selection that depends on each (as during a preview: ARNs unknown) and
+    throttle alarms on each, so that only the tables' own problems are reported."""
+    selection = DeclaredResource(
+        type="aws:backup/selection:Selection", name="backup-selection", urn="urn:pulumi:prod::p::s::backup-selection",
+        inputs={"name": "dynamodb-tables-prod", "planId": "plan", "iamRoleArn": "arn:aws:iam::1:role/backup",
+                "resources": [UNKNOWN_STRING_VALUE for _ in tables]},
+        custom=True, parent="", protect=False, retain_on_delete=False, import_id="",
+        property_dependencies={"resources": [t.urn for t in tables]}, dependencies=[t.urn for t in tables])
+    alarms = [DeclaredResource(
+        type="aws:cloudwatch/metricAlarm:MetricAlarm", name=f"{t.name}-{metric}", urn=f"urn:a::{t.name}-{metric}",
+        inputs={"metricName": metric, "namespace": "AWS/DynamoDB", "dimensions": {"TableName": t.inputs["name"]}},
+        custom=True, parent="", protect=False, retain_on_delete=False, import_id="")
+        for t in tables for metric in ("ReadThrottleEvents", "WriteThrottleEvents")]
+    return [*tables, selection, *alarms]
 
 
 def test_deliberately_bad_tables_get_exactly_the_expected_violations(pack: PolicyPackClient) -> None:
@@ -98,7 +120,7 @@ def test_deliberately_bad_tables_get_exactly_the_expected_violations(pack: Polic
                                "stream-consumers": "aggregator"}),
     ]
     pack.configure(load_environment_config("prod"))
-    found = {(v.resource_name, v.policy, v.level) for v in analyze_all(pack, resources)}
+    found = {(v.resource_name, v.policy, v.level) for v in analyze_all(pack, recoverable(resources))}
     assert found == {
         ("no-encryption", "dynamodb-table-encryption-enabled", "mandatory"),
         ("no-pitr", "dynamodb-table-point-in-time-recovery-enabled", "mandatory"),
@@ -112,7 +134,7 @@ def test_deliberately_bad_tables_get_exactly_the_expected_violations(pack: Polic
 
 def test_the_same_bad_table_is_advisory_in_dev(pack: PolicyPackClient) -> None:
     pack.configure(load_environment_config("dev"))
-    found = analyze_all(pack, [bad("dev-unprotected", deletionProtectionEnabled=False)])
+    found = analyze_all(pack, recoverable([bad("dev-unprotected", deletionProtectionEnabled=False)]))
     assert [(v.policy, v.level, v.message) for v in found] == [
         ("dynamodb-table-deletion-protection-enabled", "advisory",
          "deletionProtectionEnabled must be true; it is false.")]
@@ -120,7 +142,7 @@ def test_the_same_bad_table_is_advisory_in_dev(pack: PolicyPackClient) -> None:
 
 def test_naming_stack_policy_reports_a_dev_table_without_the_environment(pack: PolicyPackClient) -> None:
     pack.configure(load_environment_config("dev"))
-    found = pack.analyze_stack([bad("items-dev"), bad("CreatorsTable")])
+    found = pack.analyze_stack(recoverable([bad("items-dev"), bad("CreatorsTable")]))
     assert [(v.policy, v.level, v.resource_name) for v in found] == [
         ("dynamodb-table-name-environment-prefixed", "advisory", "CreatorsTable")]
 

@@ -80,8 +80,8 @@ DEV = "stack 'dev', config key 'dynamodb-tables:"
                  DEV + "environment': given nothing; allowed: a value; this key is required", id="missing key"),
     pytest.param(set_key("deletionProtecton", "true"),
                  DEV + "deletionProtecton': given \"true\"; allowed: one of the keys environment, families, "
-                 "deletionProtection, protect, pointInTimeRecovery, pitrRecoveryPeriodDays, kmsKeyArn, tags, consumers "
-                 "(did you mean 'deletionProtection'?)", id="unknown key"),
+                 "deletionProtection, protect, pointInTimeRecovery, pitrRecoveryPeriodDays, kmsKeyArn, tags, "
+                 "consumers, backup, alarms (did you mean 'deletionProtection'?)", id="unknown key"),
     pytest.param(edit_family("items-service", sufix="-dev"),
                  DEV + "families.items-service.sufix': given \"-dev\"; allowed: one of the keys prefix, suffix, "
                  "existing, importIgnoreChanges, tags, kmsKeyArn, deletionProtection, pointInTimeRecovery, "

@@ -89,9 +89,10 @@ def test_committed_database_schema_doc_is_current() -> None:
 def test_docs_check_reports_a_stale_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for file in ("Pulumi.yaml", f"Pulumi.{DOCS_STACK}.yaml"):
         (tmp_path / file).write_text((PROJECT_DIR / file).read_text())
+    assert main(["docs", "--project-dir", str(tmp_path)]) == 0  # both generated files, current
     stale = tmp_path / "docs" / "database-schema.md"
-    stale.parent.mkdir()
     stale.write_text(PROJECT.docs_file.read_text().replace("slug-index", "slug-idx"))
+    capsys.readouterr()
     assert main(["docs", "--check", "--project-dir", str(tmp_path)]) == 1
     assert capsys.readouterr().err == f"{stale} does not match the table model; run make docs\n"
 

@@ -7,6 +7,7 @@ program) and from a `Pulumi.<stack>.yaml` file (the `tables` command).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from components.families import (
@@ -17,7 +18,7 @@ from components.families import (
     shop_import,
 )
 from components.model.access import ConsumerPlan, plan_consumers
-from components.model.config import load_stack_file, parse_stack_config
+from components.model.config import StackSettings, load_stack_file, parse_stack_config
 from components.model.family import FamilyDefinition
 from components.model.plan import TablePlan, plan_stack
 
@@ -42,11 +43,29 @@ def plan_from_stack_file(project_dir: Path, stack: str) -> list[TablePlan]:
     return plan_from_config(load_stack_file(project_dir, stack), stack)
 
 
-def consumers_from_config(raw_config: Mapping[str, str], stack: str) -> tuple[list[TablePlan], list[ConsumerPlan]]:
-    """The stack's tables and the services granted access to them, both checked."""
+@dataclass(frozen=True)
+class StackPlan:
+    """Everything a stack declares, checked: its settings (backup, alarms), its tables and its consumers."""
+
+    settings: StackSettings
+    tables: list[TablePlan]
+    consumers: list[ConsumerPlan]
+
+
+def stack_from_config(raw_config: Mapping[str, str], stack: str) -> StackPlan:
     settings = parse_stack_config(raw_config, stack, list(FAMILIES))
     plans = plan_stack(settings, FAMILIES)
-    return plans, plan_consumers(stack, settings.consumers, plans)
+    return StackPlan(settings=settings, tables=plans, consumers=plan_consumers(stack, settings.consumers, plans))
+
+
+def stack_from_stack_file(project_dir: Path, stack: str) -> StackPlan:
+    return stack_from_config(load_stack_file(project_dir, stack), stack)
+
+
+def consumers_from_config(raw_config: Mapping[str, str], stack: str) -> tuple[list[TablePlan], list[ConsumerPlan]]:
+    """The stack's tables and the services granted access to them, both checked."""
+    planned = stack_from_config(raw_config, stack)
+    return planned.tables, planned.consumers
 
 
 def consumers_from_stack_file(project_dir: Path, stack: str) -> tuple[list[TablePlan], list[ConsumerPlan]]:

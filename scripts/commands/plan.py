@@ -37,10 +37,10 @@ def run(args: argparse.Namespace) -> int:
     plans = stack_plans(args)
     allowed = check_allowed(plans, args.allow_replace, args.stack)
     client = connection(args).client()
-    stack_plan = plan_changes(client, plans, args.stack, args.where, allowed,
+    stack_changes = plan_changes(client, plans, args.stack, args.where, allowed,
                               rate=args.backfill_rate or DEFAULT_BACKFILL_ITEMS_PER_SECOND)
     if args.json:
-        print_json(stack_plan.as_json())
+        print_json(stack_changes.as_json())
     else:
-        print(format_plan(stack_plan))
-    return stack_plan.exit_code()
+        print(format_plan(stack_changes))
+    return stack_changes.exit_code()

@@ -21,9 +21,12 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     synth.add_argument("--out", type=Path, help="directory for the schema files (default: schemas/<stack>)")
     synth.set_defaults(handler=run_synth)
 
-    docs = subparsers.add_parser("docs", parents=[common], help="regenerate docs/database-schema.md",
-                                 description="Renders the table model to docs/database-schema.md.")
-    docs.add_argument("--check", action="store_true", help="exit 1 if the committed file is stale, write nothing")
+    docs = subparsers.add_parser("docs", parents=[common],
+                                 help="regenerate docs/database-schema.md and what protects each table",
+                                 description="Renders the table model to docs/database-schema.md, and the stack "
+                                             "files to the \"What protects each table\" section of "
+                                             "docs/disaster-recovery.md.")
+    docs.add_argument("--check", action="store_true", help="exit 1 if a committed file is stale, write nothing")
     docs.set_defaults(handler=run_docs)
 
 
@@ -56,16 +59,28 @@ def run_synth(args: argparse.Namespace) -> int:
 
 
 def run_docs(args: argparse.Namespace) -> int:
+    from scripts import recovery_docs
     from scripts.schema_docs import render
 
-    docs_file = project(args).docs_file
-    text = render(DOCS_STACK, project(args).plans(DOCS_STACK))
+    found = project(args)
+    recovery_file = found.recovery_docs_file
+    recovery_text = recovery_file.read_text() if recovery_file.is_file() else None
+    section = recovery_docs.render_section([found.stack_plan(stack) for stack in found.stacks()])
+    generated = {
+        found.docs_file: (render(DOCS_STACK, found.plans(DOCS_STACK)), "the table model"),
+        recovery_file: (recovery_docs.updated(recovery_text, section), "the stack files"),
+    }
     if args.check:
-        if not docs_file.is_file() or docs_file.read_text() != text:
-            print(f"{docs_file} does not match the table model; run make docs", file=sys.stderr)
-            return 1
-        print(f"{docs_file} is up to date")
-        return 0
-    docs_file.write_text(text)
-    print(f"wrote {docs_file}")
+        stale = [(path, source) for path, (text, source) in generated.items()
+                 if not path.is_file() or path.read_text() != text]
+        for path, source in stale:
+            print(f"{path} does not match {source}; run make docs", file=sys.stderr)
+        for path in generated:
+            if path not in dict(stale):
+                print(f"{path} is up to date")
+        return 1 if stale else 0
+    for path, (text, _) in generated.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        print(f"wrote {path}")
     return 0
