@@ -62,7 +62,12 @@ def scratch_name(source: str, infix: str, moment: datetime) -> str:
 
 
 class StopRequestedError(Exception):
-    """The drill was interrupted: the table's work stops at the next status check."""
+    """The drill was interrupted: the table's work stops at its next step or status check."""
+
+
+def _checkpoint(stopping: threading.Event | None) -> None:
+    if stopping is not None and stopping.is_set():
+        raise StopRequestedError()
 
 
 @dataclass(frozen=True)
@@ -75,16 +80,30 @@ class RestoreWindow:
         return f"{iso(self.earliest)} to {iso(self.latest)}"
 
 
+def _pitr_unsupported(client: DynamoDBClient) -> ToolError:
+    return ToolError("PitrUnsupported", f"{endpoint_of(client)} does not support point-in-time recovery "
+                                        "(DescribeContinuousBackups: UnknownOperationException), so it cannot "
+                                        "restore; use AWS, or the moto engine (tables local up --engine moto)",
+                     where=endpoint_of(client))
+
+
+def require_pitr_support(client: DynamoDBClient, table: str) -> None:
+    """Refuse an endpoint without PITR (DynamoDB Local) once, before any table's work."""
+    try:
+        client.describe_continuous_backups(TableName=table)
+    except ClientError as error:
+        if is_unsupported(error):
+            raise _pitr_unsupported(client) from None
+        # Anything else (a missing table) is that table's own failure, reported with it.
+
+
 def restore_window(client: DynamoDBClient, table: str) -> RestoreWindow:
     """The source's PITR window; one line refusing an endpoint without PITR or a table with PITR off."""
     try:
         backups = client.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
     except ClientError as error:
         if is_unsupported(error):
-            raise ToolError("PitrUnsupported", f"{endpoint_of(client)} does not support point-in-time recovery "
-                                               "(DescribeContinuousBackups: UnknownOperationException), so it cannot "
-                                               "restore; use AWS, or the moto engine (tables local up --engine moto)",
-                            where=endpoint_of(client)) from None
+            raise _pitr_unsupported(client) from None
         raise
     pitr = backups.get("PointInTimeRecoveryDescription", {})
     if pitr.get("PointInTimeRecoveryStatus") != "ENABLED" or "EarliestRestorableDateTime" not in pitr:
@@ -275,7 +294,7 @@ def _timed(result: RestoreResult, step: str) -> Iterator[None]:
 
 def restore_table(client: DynamoDBClient, plan: TablePlan, target: str, to_time: datetime | None, *,
                   timeout: float, poll_interval: float, progress: Progress, extra_tags: dict[str, str] | None = None,
-                  stopping: threading.Event | None = None,
+                  stopping: threading.Event | None = None, taken_hint: str = "choose another --target",
                   on_created: Callable[[RestoreResult], None] | None = None) -> RestoreResult:
     """Restore `plan`'s table into `target`, put back what a restore drops, verify and count.
 
@@ -290,10 +309,11 @@ def restore_table(client: DynamoDBClient, plan: TablePlan, target: str, to_time:
         check_time(window, to_time, source)
     if find_table(client, target) is not None:
         raise ToolError("TargetExists", f"target table '{target}' already exists at {endpoint_of(client)}; a restore "
-                                        "never overwrites a table: choose another --target", where=target)
+                                        f"never overwrites a table: {taken_hint}", where=target)
     result = RestoreResult(source, target, iso(to_time) if to_time else "latest restorable time", window.text())
     with _timed(result, "count source"):
         result.source_items = count_items(client, source)
+    _checkpoint(stopping)
     with _timed(result, "restore"):
         progress(f"{target}: requesting the restore of {source}")
         try:
@@ -301,7 +321,7 @@ def restore_table(client: DynamoDBClient, plan: TablePlan, target: str, to_time:
         except ClientError as error:
             if error_code(error) == "TableAlreadyExistsException":
                 raise ToolError("TargetExists", f"target table '{target}' already exists at {endpoint_of(client)}; "
-                                                "a restore never overwrites a table: choose another --target",
+                                                f"a restore never overwrites a table: {taken_hint}",
                                 where=target) from None
             raise
         result.created = True
@@ -309,11 +329,13 @@ def restore_table(client: DynamoDBClient, plan: TablePlan, target: str, to_time:
             on_created(result)
         description = response["TableDescription"]
         wait_until_active(client, target, timeout, poll_interval, progress, stopping)
+    _checkpoint(stopping)
     sse_ignored = (bool(declared.create["SSESpecification"].get("Enabled")) and "SSEDescription" not in description
                    and ".amazonaws.com" not in endpoint_of(client))
     with _timed(result, "put back"):
         result.put_back = put_back(client, declared, target, extra_tags or {}, timeout, poll_interval, progress,
                                    stopping)
+    _checkpoint(stopping)
     with _timed(result, "verify"):
         checked = verify(client, declared, target, sse_ignored, ignore_tags=list(extra_tags or {}))
         result.differences, result.unsupported, result.notes = checked.differences, checked.unsupported, checked.notes
@@ -404,6 +426,7 @@ def _drill_one(client: DynamoDBClient, plan: TablePlan, table: DrillTable, run_i
     try:
         result = restore_table(client, plan, table.scratch, None, timeout=timeout, poll_interval=poll_interval,
                                progress=progress, extra_tags={DRILL_TAG: run_id}, stopping=stopping,
+                               taken_hint="the drill leaves it alone; run the drill again for a new timestamp",
                                on_created=created.append)
         table.result = result
         table.seconds.update(result.seconds)
@@ -440,6 +463,8 @@ def run_drill(client: DynamoDBClient, stack: str, plans: Sequence[TablePlan], *,
     """
     run_id = utc_stamp(now)
     stopping = stopping or threading.Event()
+    if plans:
+        require_pitr_support(client, plans[0].name)
     report = DrillReport(stack, endpoint_of(client), run_id, iso(now),
                          [DrillTable(p.spec.key, p.name, scratch_name(p.name, DRILL_INFIX, now)) for p in plans])
     with ThreadPoolExecutor(max_workers=parallel) as pool:
