@@ -176,7 +176,7 @@ def _update_table(client: DynamoDBClient, table: str, timeout: float, poll_inter
 
 def put_back(client: DynamoDBClient, declared: TableSchema, target: str, extra_tags: dict[str, str],
              timeout: float, poll_interval: float, progress: Progress,
-             stopping: threading.Event | None = None) -> list[str]:
+             stopping: threading.Event | None = None, applied: list[str] | None = None) -> list[str]:
     """Apply to `target` what the model declares and a restore does not carry; returns what was applied.
 
     Only differences are applied, so a setting the restore did carry is left alone. Deletion
@@ -190,7 +190,8 @@ def put_back(client: DynamoDBClient, declared: TableSchema, target: str, extra_t
     if tags:  # the drill's marker first: whatever fails later, the table is recognisably the drill's
         client.tag_resource(ResourceArn=live.arn, Tags=tags)  # type: ignore[arg-type]
     differing = {d.field for d in compare(declared, live)}
-    create, applied = declared.create, []
+    create = declared.create
+    applied = [] if applied is None else applied  # the caller's list shows what was done if a later step fails
     if "billingMode" in differing:
         changes: dict[str, Any] = {"BillingMode": create["BillingMode"]}
         if "ProvisionedThroughput" in create:
@@ -333,8 +334,8 @@ def restore_table(client: DynamoDBClient, plan: TablePlan, target: str, to_time:
     sse_ignored = (bool(declared.create["SSESpecification"].get("Enabled")) and "SSEDescription" not in description
                    and ".amazonaws.com" not in endpoint_of(client))
     with _timed(result, "put back"):
-        result.put_back = put_back(client, declared, target, extra_tags or {}, timeout, poll_interval, progress,
-                                   stopping)
+        put_back(client, declared, target, extra_tags or {}, timeout, poll_interval, progress, stopping,
+                 applied=result.put_back)
     _checkpoint(stopping)
     with _timed(result, "verify"):
         checked = verify(client, declared, target, sse_ignored, ignore_tags=list(extra_tags or {}))
@@ -390,7 +391,7 @@ class DrillReport:
 
 
 def _delete_scratch(client: DynamoDBClient, table: DrillTable, run_id: str, timeout: float,
-                    poll_interval: float, progress: Progress) -> None:
+                    poll_interval: float, progress: Progress, stopping: threading.Event | None = None) -> None:
     """Delete the scratch table this run restored, after checking it is that table."""
     try:
         description = find_table(client, table.scratch)
@@ -403,6 +404,11 @@ def _delete_scratch(client: DynamoDBClient, table: DrillTable, run_id: str, time
             table.cleanup = f"remains: it carries another drill's tag {DRILL_TAG}={tags[DRILL_TAG]}"
             return
         if description["TableStatus"] != "ACTIVE":
+            if stopping is not None and stopping.is_set():
+                # DynamoDB cannot delete a table it is still restoring, and an interrupted run must not wait hours.
+                table.cleanup = (f"remains: still {description['TableStatus']} (a restore in progress cannot be "
+                                 f"deleted); once ACTIVE: aws dynamodb delete-table --table-name {table.scratch}")
+                return
             description = wait_until_active(client, table.scratch, timeout, poll_interval, progress)
         if description.get("DeletionProtectionEnabled"):
             client.update_table(TableName=table.scratch, DeletionProtectionEnabled=False)
@@ -447,7 +453,7 @@ def _drill_one(client: DynamoDBClient, plan: TablePlan, table: DrillTable, run_i
             table.seconds.update(created[0].seconds)
             deleting = time.monotonic()
             progress(f"{table.scratch}: deleting")
-            _delete_scratch(client, table, run_id, timeout, poll_interval, progress)
+            _delete_scratch(client, table, run_id, timeout, poll_interval, progress, stopping)
             table.seconds["delete"] = time.monotonic() - deleting
         table.seconds["total"] = time.monotonic() - started
 

@@ -140,6 +140,31 @@ def test_restore_to_a_time_inside_the_window(
     assert moto_client.describe_table(TableName="Shops-dev-restored")["Table"]["TableStatus"] == "ACTIVE"
 
 
+def test_a_failure_after_the_restore_says_the_new_table_remains_and_what_was_put_back(
+        moto: Endpoint, moto_client: Any, aws_env: dict[str, str], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    create(moto_client, DEV["items"])
+    real_put_back = restore.put_back
+
+    def refuse_pitr(client: Any, *args: Any, **kwargs: Any) -> list[str]:
+        def refuse(params: dict[str, Any], **_: Any) -> None:
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no PITR for you"}},
+                              "UpdateContinuousBackups")
+        client.meta.events.register("before-parameter-build.dynamodb.UpdateContinuousBackups", refuse)
+        return real_put_back(client, *args, **kwargs)
+    monkeypatch.setattr(restore, "put_back", refuse_pitr)
+
+    code, out, err = cli(capsys, moto, "restore", "--stack", "dev", "--table", "items", "--latest",
+                         "--target", "items-dev-restored")
+
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        "ERROR [AccessDeniedException]: items-dev was restored into items-dev-restored, which remains; put back "
+        "billing mode PAY_PER_REQUEST (the endpoint ignored BillingModeOverride), TTL on ttl; then: "
+        "items-dev-restored: UpdateContinuousBackups: no PITR for you"]
+    assert sorted(moto_client.list_tables()["TableNames"]) == ["items-dev", "items-dev-restored"]
+
+
 def window_text(client: Any, table: str) -> str:
     pitr = client.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"][
         "PointInTimeRecoveryDescription"]

@@ -118,6 +118,7 @@ def run_restore(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from scripts.aws import translate
     from scripts.restore import RESTORED_INFIX, restore_table, scratch_name
 
     (plan,) = select_plans(args, [args.table])
@@ -127,9 +128,24 @@ def run_restore(args: argparse.Namespace) -> int:
                   console=Console(stderr=True), transient=True,
                   disable=args.json or not sys.stderr.isatty()) as progress:
         task = progress.add_task(f"{target}: restoring {plan.name}", total=None)
-        result = restore_table(client, plan, target, args.to_time, timeout=args.timeout,
-                               poll_interval=args.poll_interval,
-                               progress=lambda status: progress.update(task, description=status))
+        created: list[RestoreResult] = []
+        try:
+            result = restore_table(client, plan, target, args.to_time, timeout=args.timeout,
+                                   poll_interval=args.poll_interval, on_created=created.append,
+                                   progress=lambda status: progress.update(task, description=status))
+        except KeyboardInterrupt:
+            if created:
+                print(f"{target} was requested and remains: DynamoDB goes on restoring it (tables drift, or "
+                      "DescribeTable, shows it); delete it if it is not needed", file=sys.stderr)
+            raise
+        except Exception as error:
+            if not created:
+                raise
+            reported = translate(error, target)
+            done = f"; put back {', '.join(created[0].put_back)}" if created[0].put_back else ""
+            raise ToolError(reported.kind if reported else type(error).__name__,
+                            f"{plan.name} was restored into {target}, which remains{done}; then: "
+                            f"{reported.message if reported else error}", where=target) from error
     if args.json:
         print_json({**result.as_json(), "clean": result.clean, "nextSteps": next_steps(result)[1:]})
         return 0 if result.clean else 1
