@@ -165,6 +165,26 @@ def test_a_failure_after_the_restore_says_the_new_table_remains_and_what_was_put
     assert sorted(moto_client.list_tables()["TableNames"]) == ["items-dev", "items-dev-restored"]
 
 
+def test_the_restore_request_carries_the_stacks_kms_key_and_the_declared_billing(
+        moto: Endpoint, moto_client: Any, aws_env: dict[str, str]) -> None:
+    prod = {p.spec.key: p for p in plan_from_stack_file(PROJECT_DIR, "prod")}
+    plan = prod["jobs"]
+    create(moto_client, plan)
+    sent: list[dict[str, Any]] = []
+    moto_client.meta.events.register("provide-client-params.dynamodb.RestoreTableToPointInTime",
+                                     lambda params, **_: sent.append(dict(params)))
+
+    result = restore.restore_table(moto_client, plan, "Jobs-restored", None, timeout=30, poll_interval=0.1,
+                                   progress=lambda status: None)
+
+    assert sent == [{"SourceTableName": plan.name, "TargetTableName": "Jobs-restored",
+                     "BillingModeOverride": "PAY_PER_REQUEST", "UseLatestRestorableTime": True,
+                     "SSESpecificationOverride": {"Enabled": True, "SSEType": "KMS",
+                                                  "KMSMasterKeyId": plan.settings.kms_key_arn}}]
+    assert plan.settings.kms_key_arn and plan.settings.kms_key_arn.startswith("arn:aws:kms:")
+    assert result.put_back[-1] == "deletion protection" and result.differences == []
+
+
 def window_text(client: Any, table: str) -> str:
     pitr = client.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"][
         "PointInTimeRecoveryDescription"]
