@@ -74,7 +74,6 @@ def _checkpoint(stopping: threading.Event | None) -> None:
 class RestoreWindow:
     earliest: datetime
     latest: datetime
-    period_days: int | None
 
     def text(self) -> str:
         return f"{iso(self.earliest)} to {iso(self.latest)}"
@@ -111,8 +110,7 @@ def restore_window(client: DynamoDBClient, table: str) -> RestoreWindow:
                                         f"{str(pitr.get('PointInTimeRecoveryStatus', 'DISABLED')).lower()} at "
                                         f"{endpoint_of(client)}, so it has no restore points; turn it on (pulumi up, "
                                         "or tables create) and restore from a time after that", where=table)
-    return RestoreWindow(pitr["EarliestRestorableDateTime"], pitr["LatestRestorableDateTime"],
-                         pitr.get("RecoveryPeriodInDays"))
+    return RestoreWindow(pitr["EarliestRestorableDateTime"], pitr["LatestRestorableDateTime"])
 
 
 def check_time(window: RestoreWindow, when: datetime, table: str) -> None:
@@ -267,7 +265,6 @@ class RestoreResult:
     unsupported: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)  # step -> duration
-    created: bool = False  # whether this call's RestoreTableToPointInTime made `target`
 
     @property
     def clean(self) -> bool:
@@ -293,6 +290,11 @@ def _timed(result: RestoreResult, step: str) -> Iterator[None]:
         result.seconds[step] = time.monotonic() - started
 
 
+def _target_exists(client: DynamoDBClient, target: str, hint: str) -> ToolError:
+    return ToolError("TargetExists", f"target table '{target}' already exists at {endpoint_of(client)}; a restore "
+                                     f"never overwrites a table: {hint}", where=target)
+
+
 def restore_table(client: DynamoDBClient, plan: TablePlan, target: str, to_time: datetime | None, *,
                   timeout: float, poll_interval: float, progress: Progress, extra_tags: dict[str, str] | None = None,
                   stopping: threading.Event | None = None, taken_hint: str = "choose another --target",
@@ -309,8 +311,7 @@ def restore_table(client: DynamoDBClient, plan: TablePlan, target: str, to_time:
     if to_time is not None:
         check_time(window, to_time, source)
     if find_table(client, target) is not None:
-        raise ToolError("TargetExists", f"target table '{target}' already exists at {endpoint_of(client)}; a restore "
-                                        f"never overwrites a table: {taken_hint}", where=target)
+        raise _target_exists(client, target, taken_hint)
     result = RestoreResult(source, target, iso(to_time) if to_time else "latest restorable time", window.text())
     with _timed(result, "count source"):
         result.source_items = count_items(client, source)
@@ -320,12 +321,9 @@ def restore_table(client: DynamoDBClient, plan: TablePlan, target: str, to_time:
         try:
             response = client.restore_table_to_point_in_time(**_restore_request(declared, source, target, to_time))
         except ClientError as error:
-            if error_code(error) == "TableAlreadyExistsException":
-                raise ToolError("TargetExists", f"target table '{target}' already exists at {endpoint_of(client)}; "
-                                                f"a restore never overwrites a table: {taken_hint}",
-                                where=target) from None
+            if error_code(error) == "TableAlreadyExistsException":  # created by someone since our check
+                raise _target_exists(client, target, taken_hint) from None
             raise
-        result.created = True
         if on_created is not None:
             on_created(result)
         description = response["TableDescription"]
