@@ -165,6 +165,27 @@ def test_a_failure_after_the_restore_says_the_new_table_remains_and_what_was_put
     assert sorted(moto_client.list_tables()["TableNames"]) == ["items-dev", "items-dev-restored"]
 
 
+def test_a_restore_of_a_drifted_source_shows_the_drift_and_exits_1(
+        moto: Endpoint, moto_client: Any, aws_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    create(moto_client, DEV["shops"])
+    # An index someone added by hand: the restore copies it, and the comparison with the model shows it.
+    moto_client.update_table(TableName="Shops-dev", AttributeDefinitions=[
+                                 {"AttributeName": "domain", "AttributeType": "S"},
+                                 {"AttributeName": "plan", "AttributeType": "S"}],
+                             GlobalSecondaryIndexUpdates=[{"Create": {
+                                 "IndexName": "stray-index",
+                                 "KeySchema": [{"AttributeName": "plan", "KeyType": "HASH"}],
+                                 "Projection": {"ProjectionType": "KEYS_ONLY"}}}])
+
+    code, out, _ = cli(capsys, moto, "restore", "--stack", "dev", "--table", "shops", "--latest",
+                       "--target", "Shops-dev-restored")
+
+    assert code == 1
+    assert out.splitlines()[2:4] == [
+        "verify: 1 difference from the declared table",
+        "  + globalIndexes.stray-index: keys plan:S HASH; projection KEYS_ONLY (live only, not declared)"]
+
+
 def test_the_restore_request_carries_the_stacks_kms_key_and_the_declared_billing(
         moto: Endpoint, moto_client: Any, aws_env: dict[str, str]) -> None:
     prod = {p.spec.key: p for p in plan_from_stack_file(PROJECT_DIR, "prod")}

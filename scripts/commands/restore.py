@@ -155,7 +155,8 @@ def run_restore(args: argparse.Namespace) -> int:
     not_checked = f" ({', '.join(result.unsupported)} not checked: unsupported by this endpoint)" \
         if result.unsupported else ""
     if result.differences:
-        print(f"verify: {len(result.differences)} differences from the declared table{not_checked}")
+        count = len(result.differences)
+        print(f"verify: {count} difference{'' if count == 1 else 's'} from the declared table{not_checked}")
         print("\n".join(f"  {d.text()}" for d in result.differences))
     else:
         print(f"verify: in sync with the declared table apart from the name{not_checked}")
