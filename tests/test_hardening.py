@@ -226,7 +226,9 @@ def test_tags_added_by_the_program_count_towards_the_limit(tmp_path: Path) -> No
     (["drift", "--stack", "dev", "--colour"], "tables: unrecognized arguments: --colour"),
     (["nonsense"], "tables: argument COMMAND: invalid choice: 'nonsense' (choose from 'synth', 'docs', 'create', "
                    "'drift', 'plan', 'export', 'scaffold', 'add-gsi', 'local', 'seed', 'migrate', 'access', "
-                   "'policy-check')"),
+                   "'restore', 'restore-drill', 'policy-check')"),
+    (["restore-drill", "--stack", "dev", "--parallel", "11"],
+     "tables restore-drill: argument --parallel: 11 is out of range; allowed: a number from 1 to 10"),
 ])
 def test_bad_options_are_one_usage_line_before_any_work(args: list[str], message: str, aws_env: dict[str, str],
                                                         capsys: pytest.CaptureFixture[str]) -> None:

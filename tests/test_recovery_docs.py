@@ -26,8 +26,10 @@ def current_section(project_dir: Path = PROJECT_DIR) -> str:
 def test_the_committed_section_matches_the_stack_files() -> None:
     text = PROJECT.recovery_docs_file.read_text()
     assert section_of(text) == current_section(), "docs/disaster-recovery.md is stale: run make docs"
-    # It comes first, after the title; the restore procedures follow it.
-    assert text.startswith(f"{recovery_docs.TITLE}\n\n{recovery_docs.BEGIN}\n## What protects each table\n")
+    # It comes first, after the title and its one-line introduction; the restore procedures follow it.
+    assert text.startswith(f"{recovery_docs.TITLE}\n\n")
+    assert text.index(f"{recovery_docs.BEGIN}\n## What protects each table\n") < text.index("## Restoring a table")
+    assert text.count("\n## ", 0, text.index(recovery_docs.BEGIN)) == 0
 
 
 def test_every_table_of_every_stack_is_listed_with_its_protections() -> None:

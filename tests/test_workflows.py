@@ -26,8 +26,8 @@ def load(name: str) -> dict[str, Any]:
     return yaml.safe_load((WORKFLOWS / name).read_text())
 
 
-def test_both_workflows_validate_against_githubs_schema() -> None:
-    result = validate(WORKFLOWS / "pull-request.yml", WORKFLOWS / "deploy.yml")
+def test_the_workflows_validate_against_githubs_schema() -> None:
+    result = validate(WORKFLOWS / "pull-request.yml", WORKFLOWS / "deploy.yml", WORKFLOWS / "restore-drill.yml")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -107,3 +107,29 @@ def test_the_plan_step_passes_safe_plans_and_stops_destructive_ones(
                             env={"PATH": "/usr/bin:/bin", "STACK": "prod", "ALLOW_REPLACE": allow}, check=False)
     assert result.returncode == step_exit, result.stderr
     assert (tmp_path / "args.txt").read_text() == args + "\n"
+
+
+def test_restore_drill_runs_weekly_against_staging_with_oidc_and_keeps_its_report() -> None:
+    drill = load("restore-drill.yml")
+    assert set(drill[True]) == {"schedule", "workflow_dispatch"}
+    (schedule,) = drill[True]["schedule"]
+    minute, hour, day_of_month, month, day_of_week = schedule["cron"].split()
+    assert (day_of_month, month) == ("*", "*") and day_of_week.isdigit()  # once a week, on one weekday
+    assert minute.isdigit() and hour.isdigit()
+    assert drill["permissions"] == {"contents": "read", "id-token": "write"}
+    job = drill["jobs"]["drill"]
+    assert job["environment"] == "staging"
+    steps = job["steps"]
+    credentials = next(i for i, s in enumerate(steps) if s.get("uses", "").startswith("aws-actions/configure-aws-"
+                                                                                     "credentials@"))
+    assert steps[credentials]["with"]["role-to-assume"].startswith("${{ secrets.")
+    assert "aws-access-key-id" not in steps[credentials]["with"]  # OIDC, no stored keys
+    run = next(i for i, s in enumerate(steps) if "tables restore-drill" in s.get("run", ""))
+    assert credentials < run
+    command = steps[run]["run"].split()
+    assert command[:4] == ["venv/bin/tables", "restore-drill", "--stack", "staging"]
+    report = command[command.index("--report") + 1]
+    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert upload["if"] == "always()"  # a failed drill's report matters most
+    assert report in upload["with"]["path"].split()
+    assert (PROJECT_DIR / "Pulumi.staging.yaml").is_file()

@@ -10,9 +10,10 @@ from scripts.commands import (
     migrate,
     plan,
     policy_check,
+    restore,
     scaffold,
     seed,
     synth,
 )
 
-MODULES = [synth, create, drift, plan, export, scaffold, add_gsi, local, seed, migrate, access, policy_check]
+MODULES = [synth, create, drift, plan, export, scaffold, add_gsi, local, seed, migrate, access, restore, policy_check]
