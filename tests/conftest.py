@@ -72,6 +72,18 @@ def delete_all_tables(client: Any) -> None:
         client.get_waiter("table_not_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
 
 
+def add_stray_index(client: Any, table: str) -> None:
+    """An index someone added by hand to the shops table (on `plan`), as add-gsi would send it: with all
+    attribute definitions, since moto replaces the list where DynamoDB merges it."""
+    client.update_table(TableName=table, AttributeDefinitions=[
+                            {"AttributeName": "domain", "AttributeType": "S"},
+                            {"AttributeName": "plan", "AttributeType": "S"}],
+                        GlobalSecondaryIndexUpdates=[{"Create": {
+                            "IndexName": "stray-index",
+                            "KeySchema": [{"AttributeName": "plan", "KeyType": "HASH"}],
+                            "Projection": {"ProjectionType": "KEYS_ONLY"}}}])
+
+
 @pytest.fixture
 def moto_client(moto: Endpoint) -> Iterator[Any]:
     """A client on the shared moto server, which starts each test with no tables."""

@@ -15,6 +15,7 @@ from scripts.cli import main
 from scripts.create_tables import create_tables
 from scripts.local_endpoint import Endpoint
 from scripts.schema_files import comparable, declared_schema, read_schema
+from tests.conftest import add_stray_index
 from tests.project import PROJECT_DIR
 
 DEV_TABLES = [p.name for p in plan_from_stack_file(PROJECT_DIR, "dev")]
@@ -67,14 +68,7 @@ def test_drift_reports_exactly_the_changes_made_by_hand(
     moto_client.update_continuous_backups(TableName="dev-CreatorsTable",
                                           PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False})
     moto_client.untag_resource(ResourceArn=items_arn, TagKeys=["owner"])
-    # All definitions, as add-gsi sends them: moto replaces the list where DynamoDB merges it.
-    moto_client.update_table(TableName="Shops-dev", AttributeDefinitions=[
-                                 {"AttributeName": "domain", "AttributeType": "S"},
-                                 {"AttributeName": "plan", "AttributeType": "S"}],
-                             GlobalSecondaryIndexUpdates=[{"Create": {
-                                 "IndexName": "stray-index",
-                                 "KeySchema": [{"AttributeName": "plan", "KeyType": "HASH"}],
-                                 "Projection": {"ProjectionType": "KEYS_ONLY"}}}])
+    add_stray_index(moto_client, "Shops-dev")
     moto_client.update_time_to_live(TableName="Jobs-dev", TimeToLiveSpecification={"AttributeName": "expiresAt",
                                                                                    "Enabled": False})
     moto_client.update_time_to_live(TableName="Jobs-dev", TimeToLiveSpecification={"AttributeName": "purgeAt",

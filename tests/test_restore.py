@@ -27,7 +27,7 @@ from scripts.create_tables import create_tables
 from scripts.local_endpoint import Endpoint
 from scripts.restore import DRILL_TAG, run_drill
 from scripts.schema_files import declared_schema
-from tests.conftest import client_for
+from tests.conftest import add_stray_index, client_for
 from tests.project import PROJECT_DIR
 
 STAGING = {p.spec.key: p for p in plan_from_stack_file(PROJECT_DIR, "staging")}
@@ -169,13 +169,7 @@ def test_a_restore_of_a_drifted_source_shows_the_drift_and_exits_1(
         moto: Endpoint, moto_client: Any, aws_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
     create(moto_client, DEV["shops"])
     # An index someone added by hand: the restore copies it, and the comparison with the model shows it.
-    moto_client.update_table(TableName="Shops-dev", AttributeDefinitions=[
-                                 {"AttributeName": "domain", "AttributeType": "S"},
-                                 {"AttributeName": "plan", "AttributeType": "S"}],
-                             GlobalSecondaryIndexUpdates=[{"Create": {
-                                 "IndexName": "stray-index",
-                                 "KeySchema": [{"AttributeName": "plan", "KeyType": "HASH"}],
-                                 "Projection": {"ProjectionType": "KEYS_ONLY"}}}])
+    add_stray_index(moto_client, "Shops-dev")
 
     code, out, _ = cli(capsys, moto, "restore", "--stack", "dev", "--table", "shops", "--latest",
                        "--target", "Shops-dev-restored")
