@@ -1,7 +1,7 @@
 # The `tables` command with the project it works on, for running data migrations as batch jobs
 # (docs/migrations.md, "Fanning out across machines"):
 #   docker build -t dynamodb-tables .
-#   docker run --rm dynamodb-tables migrate up --stack prod --worker 0/1
+#   docker run --rm -e AWS_REGION=us-east-1 dynamodb-tables migrate status --stack prod
 # The command finds its project from the working directory, as pulumi does, so the stack files and
 # migrations/ sit in WORKDIR beside the sources pip installs from. The image holds no AWS
 # credentials: boto3 takes them from the job's role (or from the environment docker run passes).
