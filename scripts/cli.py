@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if reported is None:
             reported = ToolError(type(error).__name__, f"{error} (run with --debug for the traceback)")
         report(reported, args.json)
-        return EXIT_ERROR
+        return reported.exit_code
 
 
 def _as_tool_error(error: Exception, args: argparse.Namespace) -> ToolError | None:

@@ -22,6 +22,8 @@ class ToolError(Exception):
     alone says it).
     """
 
+    exit_code = 2
+
     def __init__(self, kind: str, message: str, where: str = "") -> None:
         super().__init__(message)
         self.kind = kind
@@ -33,3 +35,12 @@ class ToolError(Exception):
 
     def as_json(self) -> dict[str, Any]:
         return {"error": {"kind": self.kind, "message": self.message, "where": self.where}}
+
+
+class InterruptError(ToolError):
+    """Stopped by SIGINT or SIGTERM after saving what it did: exit 130, as a shell reports Ctrl-C."""
+
+    exit_code = 130
+
+    def __init__(self, message: str, where: str = "") -> None:
+        super().__init__("Interrupted", message, where)
