@@ -81,7 +81,16 @@ DEV = "stack 'dev', config key 'dynamodb-tables:"
     pytest.param(set_key("deletionProtecton", "true"),
                  DEV + "deletionProtecton': given \"true\"; allowed: one of the keys environment, families, "
                  "deletionProtection, protect, pointInTimeRecovery, pitrRecoveryPeriodDays, kmsKeyArn, tags, "
-                 "consumers, backup, alarms (did you mean 'deletionProtection'?)", id="unknown key"),
+                 "consumers, backup, alarms, migrations (did you mean 'deletionProtection'?)", id="unknown key"),
+    pytest.param(set_key("migrations", '{"maxWritesPerSecond": 0}'),
+                 DEV + "migrations.maxWritesPerSecond': given 0; allowed: a whole number of writes per second "
+                 "from 1 to 1000000", id="write cap below 1"),
+    pytest.param(set_key("migrations", '{"maxWritesPerSecond": 500.5}'),
+                 DEV + "migrations.maxWritesPerSecond': given 500.5; allowed: a whole number of writes per second "
+                 "from 1 to 1000000", id="fractional write cap"),
+    pytest.param(set_key("migrations", '{"maxWrites": 10}'),
+                 DEV + "migrations.maxWrites': given 10; allowed: one of the keys maxWritesPerSecond "
+                 "(did you mean 'maxWritesPerSecond'?)", id="unknown migrations key"),
     pytest.param(edit_family("items-service", sufix="-dev"),
                  DEV + "families.items-service.sufix': given \"-dev\"; allowed: one of the keys prefix, suffix, "
                  "existing, importIgnoreChanges, tags, kmsKeyArn, deletionProtection, pointInTimeRecovery, "

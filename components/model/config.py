@@ -144,6 +144,9 @@ class StackSettings:
     kms_key_arn: str | None = None
     backup: BackupSettings | None = None  # None: no AWS Backup plan (backup off)
     alarms: AlarmSettings | None = None  # None: no CloudWatch alarms (alarms off)
+    # The write-rate cap `tables migrate up` applies unless --max-writes-per-second says otherwise:
+    # a backfill shares the tables with the application's own traffic. None: no cap.
+    max_writes_per_second: int | None = None
 
     @property
     def is_prod(self) -> bool:
@@ -240,7 +243,7 @@ class _Reader:
 
 
 TOP_LEVEL_KEYS = ["environment", "families", "deletionProtection", "protect", "pointInTimeRecovery",
-                  "pitrRecoveryPeriodDays", "kmsKeyArn", "tags", "consumers", "backup", "alarms"]
+                  "pitrRecoveryPeriodDays", "kmsKeyArn", "tags", "consumers", "backup", "alarms", "migrations"]
 REQUIRED_KEYS = ["environment", "families", "deletionProtection", "protect"]
 FAMILY_KEYS = ["prefix", "suffix", "existing", "importIgnoreChanges", "tags", "kmsKeyArn",
                "deletionProtection", "pointInTimeRecovery", "pitrRecoveryPeriodDays"]
@@ -254,6 +257,10 @@ DEFAULT_PITR_DAYS = 35
 BACKUP_KEYS = ["enabled", "schedule", "retentionDays", "coldStorageAfterDays", "copyTo", "vaultLock"]
 COPY_KEYS = ["vaultArn", "retentionDays"]
 VAULT_LOCK_KEYS = ["minRetentionDays", "maxRetentionDays", "changeableForDays"]
+MIGRATIONS_KEYS = ["maxWritesPerSecond"]
+# A cap above a table's default 40,000 write units per second is still a cap for larger tables;
+# a million is DynamoDB's own ceiling on a table's write throughput.
+MAX_WRITES_PER_SECOND_RANGE = (1, 1_000_000)
 ALARM_KEYS = ["enabled", "snsTopicArn", "throttledRequests", "systemErrors", "periodSeconds", "evaluationPeriods"]
 # A prod stack keeps its recovery points at least as long as its point-in-time recovery window.
 PROD_MIN_BACKUP_RETENTION_DAYS = 35
@@ -507,8 +514,13 @@ def parse_stack_config(raw: Mapping[str, str], stack: str, known_families: list[
         raise read.fail("consumers", consumers, "a map of consumer names to {role, access}")
     backup = _backup(read, values.get("backup", {}), is_prod, raw.get("aws:region"))
     alarms = _alarms(read, values.get("alarms", {}))
+    migrations = read.mapping("migrations", values.get("migrations", {}), MIGRATIONS_KEYS)
+    low, high = MAX_WRITES_PER_SECOND_RANGE
+    max_writes = (read.whole("migrations.maxWritesPerSecond", migrations["maxWritesPerSecond"], low,
+                             "writes per second", high) if "maxWritesPerSecond" in migrations else None)
     return StackSettings(stack=stack, environment=environment, protect=protect, families=families,
-                         consumers=consumers, kms_key_arn=kms_key_arn, backup=backup, alarms=alarms)
+                         consumers=consumers, kms_key_arn=kms_key_arn, backup=backup, alarms=alarms,
+                         max_writes_per_second=max_writes)
 
 
 def engine_encoding(config: Mapping[str, Any]) -> dict[str, str]:
