@@ -22,13 +22,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlparse
 
+HTML_ERROR_PAGE = (b"<!DOCTYPE html>\n<html>\n<head><title>500 Internal Server Error</title></head>\n"
+                   b"<body>\n<h1>Internal Server Error</h1>\n<pre>Traceback (most recent call last):\n"
+                   b"  File \"server.py\", line 1\n</pre>\n</body>\n</html>\n")
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
 
 
 class FaultProxy:
     def __init__(self, target_url: str, throttle_rate: float = 0.0, error_rate: float = 0.0,
                  drop_rate: float = 0.0, latency: float = 0.0, seed: int = 0,
-                 statement_throttle_rate: float = 0.0, deny: frozenset[tuple[str, str]] = frozenset()) -> None:
+                 statement_throttle_rate: float = 0.0, deny: frozenset[tuple[str, str]] = frozenset(),
+                 html_errors: frozenset[tuple[str, str]] = frozenset()) -> None:
         target = urlparse(target_url)
         self.target_host, self.target_port = target.hostname or "127.0.0.1", target.port or 80
         self.rates = {"throttle": throttle_rate, "error": error_rate, "drop": drop_rate}
@@ -36,6 +40,9 @@ class FaultProxy:
         self.statement_throttle_rate = statement_throttle_rate
         # (operation, table name) pairs answered AccessDeniedException, as IAM would: deterministic faults.
         self.deny = deny
+        # (operation, table name) pairs answered HTTP 500 with an HTML error page, as a broken server or a
+        # load balancer in front of it would ("" as the table: requests that name none, like BatchExecuteStatement).
+        self.html_errors = html_errors
         self.random = random.Random(seed)
         self.stats: Counter[str] = Counter()
         self.lock = threading.Lock()
@@ -119,6 +126,11 @@ class FaultProxy:
                         "__type": "com.amazon.coral.service#AccessDeniedException",
                         "Message": f"User is not authorized to perform: dynamodb:{operation} on resource: {table}"
                     }).encode(), {"Content-Type": "application/x-amz-json-1.0"})
+                    return
+                if (operation, table) in proxy.html_errors:
+                    with proxy.lock:
+                        proxy.stats["html-error"] += 1
+                    self._reply(500, HTML_ERROR_PAGE, {"Content-Type": "text/html; charset=utf-8"})
                     return
                 fault = proxy._choose()
                 if fault == "throttle":

@@ -40,7 +40,7 @@ def test_up_status_down_manage_exactly_the_recorded_process(engine: str, tmp_pat
     migrate = tables(tmp_path, "migrate", "up", "--stack", "dev", "--local", "--json")
     assert migrate.returncode == 0, migrate.stderr
     [run] = json.loads(migrate.stdout)
-    # moto ignores conditions in PartiQL UPDATEs, so on moto the engine writes with UpdateItem.
+    # moto applies PartiQL UPDATEs whatever their condition: the probe finds out, and the engine uses UpdateItem.
     assert (run["outcome"], run["writeApi"]) == ("succeeded", "update-item" if engine == "moto" else "batch-statement")
     assert run["counts"]["failed"] == 0 and run["counts"]["updated"] > 0
 

@@ -205,7 +205,7 @@ def test_kill_9_mid_backfill_then_up_again_migrates_every_product_exactly_once(d
     fresh_dev_tables(client, stream_on_products=True)
     load_products(dynamodb_local, 20_000)
     runner = subprocess.Popen([TABLES, "migrate", "up", "--stack", "dev", "--endpoint-url", dynamodb_local.url,
-                               "--lock-lease", "4", "--page-size", "100", "--workers", "4"],
+                               "--lock-lease", "8", "--page-size", "100", "--workers", "4"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=CLI_ENV)
     history = History(client, HISTORY)
     deadline = time.monotonic() + 120
@@ -215,20 +215,23 @@ def test_kill_9_mid_backfill_then_up_again_migrates_every_product_exactly_once(d
         time.sleep(0.25)
     runner.send_signal(signal.SIGKILL)
     runner.wait()
-    migrated = count_migrated(client)
-    assert 4000 <= migrated < 20_000, "the run must be killed mid-backfill"
-    assert history_record(client)["status"]["S"] == "running"
-
+    killed = time.monotonic()
     code, _, err = cli(dynamodb_local, "migrate", "up")  # the dead runner's lease has not expired yet
     assert code == 2
     assert err.startswith(f"ERROR [LockHeld]: another runner holds the migration lock on {HISTORY}: ")
     assert "it expires if that runner died" in err
+    migrated = count_migrated(client)
+    assert 4000 <= migrated < 20_000, "the run must be killed mid-backfill"
+    assert history_record(client)["status"]["S"] == "running"
 
-    time.sleep(4.5)
-    code, out, err = cli(dynamodb_local, "migrate", "up", "--lock-lease", "4")
+    time.sleep(max(0.0, killed + 8.5 - time.monotonic()))
+    code, out, err = cli(dynamodb_local, "migrate", "up", "--lock-lease", "8")
     assert code == 0, err
     assert "0001 succeeded:" in out
     assert_fully_migrated(client, 20_000)
+    # The record counts the killed run's checkpointed pages too; only the pages in flight when it was killed
+    # (at most one of 100 items per worker) went uncounted: they were written, and the rerun skips them.
+    assert 20_000 - 4 * 100 <= int(history_record(client)["updated"]["N"]) <= 20_000
     streams = boto3.client("dynamodbstreams", endpoint_url=dynamodb_local.url, **LOCAL_CREDENTIALS)
     writes = stream_modifies(client, streams)
     assert len(writes) == 20_000
@@ -342,7 +345,7 @@ def test_fan_out_workers_split_one_migration(ddb: tuple[Endpoint, Any]) -> None:
     load_products(endpoint, 400)
     code, out, err = cli(endpoint, "migrate", "up", "--segments", "0-3", "--total-segments", "8")
     assert code == 0, err
-    assert "0001 partial:" in out and "(other segments remain for other workers)" in out
+    assert "0001 partial:" in out and "(this worker's segments are done; others remain for other workers)" in out
     assert history_record(endpoint_client)["status"]["S"] == "running"
     code, out, err = cli(endpoint, "migrate", "up", "--segments", "4-7", "--total-segments", "8")
     assert code == 0, err
@@ -360,7 +363,9 @@ def test_throttling_500s_and_dropped_connections_give_the_same_result_as_a_clean
     with FaultProxy(endpoint.url, throttle_rate=0.03, error_rate=0.03, drop_rate=0.03, statement_throttle_rate=0.05,
                     seed=7) as proxy:
         result = subprocess.run([TABLES, "migrate", "up", "--stack", "dev", "--endpoint-url", proxy.url,
-                                 "--retry-mode", "standard", "--max-attempts", "15", "--json"],
+                                 "--retry-mode", "standard", "--max-attempts", "15", "--json",
+                                 # forced, so every statement the proxy throttles is one of the backfill's
+                                 "--write-api", "batch-statement"],
                                 capture_output=True, text=True, env=CLI_ENV, check=False, timeout=600)
         stats = dict(proxy.stats)
     assert result.returncode == 0, result.stderr
@@ -383,7 +388,8 @@ def test_statements_throttled_past_their_retries_fail_the_run_and_the_next_run_r
     load_products(endpoint, 100)
     with FaultProxy(endpoint.url, statement_throttle_rate=1.0) as proxy:
         client = local_client(proxy.url)
-        options = RunOptions(backfill=BackfillOptions(total_segments=2, workers=2, statement_retries=2),
+        options = RunOptions(backfill=BackfillOptions(total_segments=2, workers=2, statement_retries=2,
+                                                      write_api="batch-statement"),
                              log=lambda message: None)
         [result] = up(client, PLANS, History(client, HISTORY), discover(MIGRATIONS_DIR), options)
     assert result.outcome == "failed"
@@ -393,7 +399,7 @@ def test_statements_throttled_past_their_retries_fail_the_run_and_the_next_run_r
     assert count_migrated(endpoint_client) == 0
     assert history_record(endpoint_client)["status"]["S"] == "failed"
 
-    [again] = run_up(endpoint)
+    [again] = run_up(endpoint, total_segments=2)  # a resumed backfill keeps its segment count
     assert again.outcome == "succeeded"
     assert again.counts == {"scanned": 100, "updated": 100, "skipped": 0, "failed": 0}
     assert_fully_migrated(endpoint_client, 100)

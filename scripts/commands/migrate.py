@@ -1,8 +1,10 @@
-"""`tables migrate status|up|history|validate --stack S [--to ID] [--dry-run] [--segments ...]`."""
+"""`tables migrate status|up|history|validate --stack S [--to ID] [--dry-run] [--worker I/N] ...`."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -10,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scripts.commands._common import add_local_flag, connection, number_in, print_json, project, stack_plans
+from scripts.commands._common import add_local_flag, connection, number_in, print_json, project
 from scripts.errors import ToolError
 from scripts.migrate import WRITE_APIS
 
@@ -31,8 +33,12 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--to", help="up: stop after this migration id")
     parser.add_argument("--migrations", type=Path, help="the migrations directory (default: the project's migrations/)")
     parser.add_argument("--dry-run", action="store_true", help="up: report what would change; write nothing")
-    parser.add_argument("--segments", type=_segment_list,
-                        help="up, fan-out: run only these scan segments (e.g. 0-3,8); needs --total-segments")
+    share = parser.add_mutually_exclusive_group()
+    share.add_argument("--worker", type=_worker_share, metavar="I/N",
+                       help="up, fan-out: be worker I (0 to N-1) of N and take every N-th scan segment; "
+                            f"batch/N reads I from {BATCH_INDEX_ENV}, which AWS Batch array jobs set")
+    share.add_argument("--segments", type=_segment_list,
+                       help="up, fan-out: run only these scan segments (e.g. 0-3,8)")
     # DynamoDB allows 1 to 1,000,000 scan segments; pages of 1 to 1,000 items keep checkpoints useful.
     parser.add_argument("--total-segments", type=number_in(1, 1_000_000, integer=True), default=16,
                         help="parallel scan segments (default 16)")
@@ -41,9 +47,14 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--page-size", type=number_in(1, 1000, integer=True), default=250,
                         help="items per page, so per checkpoint")
     parser.add_argument("--write-api", choices=WRITE_APIS,
-                        help="batch-statement: 25 conditional PartiQL UPDATEs per request (the default); "
-                             "update-item: one UpdateItem each (the default on a local moto endpoint, which "
-                             "ignores PartiQL conditions)")
+                        help="batch-statement: 25 conditional PartiQL UPDATEs per request; update-item: one "
+                             "conditional UpdateItem each. Default: batch-statement where the endpoint honours "
+                             "PartiQL conditions (probed before the first write), else update-item")
+    parser.add_argument("--max-writes-per-second", type=number_in(1, 1_000_000, integer=True), metavar="N",
+                        help="cap this process's item writes per second, all segments together (default: the "
+                             "stack's migrations.maxWritesPerSecond, else no cap)")
+    parser.add_argument("--no-undo-point", action="store_true",
+                        help="up: write even to tables without point-in-time recovery (no way back)")
     # The heartbeat renews every third of the lease: below 3 s one slow request would let it expire.
     parser.add_argument("--lock-lease", type=number_in(3, 3600, unit=" seconds"), default=60,
                         help="seconds a lock or segment lease lasts (3 to 3600)")
@@ -53,6 +64,34 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
                         help="botocore attempts per request")
     add_local_flag(parser)
     parser.set_defaults(handler=run)
+
+
+BATCH_INDEX_ENV = "AWS_BATCH_JOB_ARRAY_INDEX"
+
+
+def _worker_share(text: str) -> tuple[str, int]:
+    """I/N or batch/N, checked for form here; the index and N against --total-segments when the command runs."""
+    index, slash, count = text.partition("/")
+    if not slash or not count.isdigit() or int(count) < 1 or not (index == "batch" or index.isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected I/N (worker I of N, 0 <= I < N) or batch/N")
+    if index.isdigit() and int(index) >= int(count):
+        raise argparse.ArgumentTypeError(f"{text!r}: the worker index runs from 0 to {int(count) - 1}")
+    return index, int(count)
+
+
+def worker_segments(share: tuple[str, int], total_segments: int, environ: Any = os.environ) -> list[int]:
+    """The scan segments of worker I of N: every N-th, so N workers split the table evenly."""
+    index_text, count = share
+    if index_text == "batch":
+        index_text = str(environ.get(BATCH_INDEX_ENV, "")).strip()
+        if not index_text.isdigit() or int(index_text) >= count:
+            raise ToolError("InvalidArgument", f"--worker batch/{count}: {BATCH_INDEX_ENV} is "
+                                               f"{index_text or 'not set'}; AWS Batch sets it from 0 to the array "
+                                               f"size - 1 in an array job of size {count}", where=BATCH_INDEX_ENV)
+    if count > total_segments:
+        raise ToolError("InvalidArgument", f"--worker {index_text}/{count}: {count} workers need at least as many "
+                                           f"segments; pass --total-segments {count} or more")
+    return list(range(int(index_text), total_segments, count))
 
 
 def _segment_list(text: str) -> list[int]:
@@ -79,16 +118,22 @@ def run(args: argparse.Namespace) -> int:
     if args.segments is not None and any(s >= args.total_segments for s in args.segments):
         raise ToolError("InvalidArgument", f"--segments {max(args.segments)} is not below --total-segments "
                                            f"{args.total_segments}")
-    plans = stack_plans(args)
-    table = history_table(plans, args.stack)
-    conn = connection(args, retry_mode=args.retry_mode, max_attempts=args.max_attempts)
-    # The engine builds every request itself: skip botocore's client-side validation (pure CPU per call).
-    client = conn.client(max_pool_connections=args.workers + 4, parameter_validation=False)
-    history = History(client, table)
+    if args.worker is not None:
+        args.segments = worker_segments(args.worker, args.total_segments)
+    # Every option is checked before anything is read or written.
     migrations_dir = args.migrations or project(args).migrations_dir
     if not migrations_dir.is_dir():
         raise ToolError("NoMigrations", f"--migrations {migrations_dir}: no such directory", where=str(migrations_dir))
     migrations = discover(migrations_dir)
+    stack = project(args).stack_plan(args.stack)
+    plans = stack.tables
+    args.max_writes = args.max_writes_per_second or stack.settings.max_writes_per_second
+    table = history_table(plans, args.stack)
+    conn = connection(args, retry_mode=args.retry_mode, max_attempts=args.max_attempts)
+    # The engine builds every request itself: skip botocore's client-side validation (pure CPU per call).
+    client = conn.client(max_pool_connections=args.workers + 4, parameter_validation=False)
+    args.probe_client = conn.client(max_attempts=2, parameter_validation=False)
+    history = History(client, table)
     if find_table(client, table) is None:
         raise ToolError("TableNotFound", f"the migration history table '{table}' does not exist at {args.where}; "
                                          "create the stack's tables first (pulumi up, or tables create)")
@@ -102,18 +147,50 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace, migrations: Any, history: History) -> int:
-    from scripts.migrate.runner import states
+    from scripts.migrate.runner import UNFINISHED, states
 
     found = states(migrations, history.records())
+    segments = {s.migration_id: history.segment_states(s.migration_id) for s in found
+                if s.state in UNFINISHED and s.record is not None}
+    now = time.time()
     if args.json:
-        print_json([{"id": s.migration_id, "state": s.state, "description": s.description} for s in found])
+        print_json([{"id": s.migration_id, "state": s.state, "description": s.description,
+                     **({"error": s.record.error} if s.record and s.record.error else {}),
+                     **({"segments": [_segment_json(seg, now) for seg in segments[s.migration_id]]}
+                        if s.migration_id in segments else {})} for s in found])
     else:
         for s in found:
             when = f"  (applied {s.record.finished_at})" if s.record and s.state == "applied" else ""
-            print(f"{s.migration_id}  {s.state:<8}  {s.description}{when}")
-        waiting = [s for s in found if s.state in ("pending", "failed", "running")]
+            print(f"{s.migration_id}  {s.state:<11}  {s.description}{when}")
+            if s.record and s.state != "applied" and s.record.error:
+                print(f"      {s.record.error}")
+            for line in _segment_lines(segments.get(s.migration_id, []), now):
+                print(f"      {line}")
+        waiting = [s for s in found if s.state in UNFINISHED]
         print(f"{len(found)} migrations, {len(waiting)} pending" if found else "no migrations")
-    return 1 if any(s.state in ("pending", "failed", "running") for s in found) else 0
+    return 1 if any(s.state in UNFINISHED for s in found) else 0
+
+
+def _segment_json(state: Any, now: float) -> dict[str, Any]:
+    status = "done" if state.done else "held" if state.held(now) else "waiting"
+    return {"backfill": state.backfill, "segment": state.segment, "state": status,
+            **({"holder": state.holder, "leaseExpiresAt": state.lease_expires_at} if status == "held" else {})}
+
+
+def _segment_lines(segments: list[Any], now: float) -> list[str]:
+    """Per backfill: how many segments are done, which are held (by whom, until when), how many wait."""
+    from scripts.migrate.history import clock
+
+    lines = []
+    for backfill in sorted({s.backfill for s in segments}):
+        mine = [s for s in segments if s.backfill == backfill]
+        total = max(s.total_segments for s in mine) or len(mine)
+        done = sum(s.done for s in mine)
+        held = [s for s in mine if s.held(now)]
+        waiting = total - done - len(held)
+        lines.append(f"backfill {backfill}: {done} of {total} segments done, {len(held)} held, {waiting} waiting")
+        lines += [f"  segment {s.segment} held by {s.holder} until {clock(s.lease_expires_at)}" for s in held]
+    return lines
 
 
 def _validate(args: argparse.Namespace, migrations: Any, history: History) -> int:
@@ -142,8 +219,12 @@ def _history(args: argparse.Namespace, history: History) -> int:
         return 0
     for r in records:
         counts = ", ".join(f"{name} {r.counts[name]}" for name in COUNTERS)
-        print(f"{r.migration_id}  {r.status:<9}  {r.started_at} -> {r.finished_at or '...'}  by {r.ran_by}  ({counts})"
-              + (f"  error: {r.error}" if r.error else ""))
+        print(f"{r.migration_id}  {r.status:<11}  {r.started_at} -> {r.finished_at or '...'}  by {r.ran_by}  "
+              f"(all runs: {counts})" + (f"  error: {r.error}" if r.error else ""))
+        for run in r.runs:
+            run_counts = ", ".join(f"{name} {run.get(name, 0)}" for name in COUNTERS)
+            print(f"      run {run.get('startedAt', '?')} -> {run.get('finishedAt', '?')}  "
+                  f"{run.get('outcome', '?'):<11}  by {run.get('ranBy', '?')}  ({run_counts})")
     if not records:
         print("no migrations have run")
     return 0
@@ -155,13 +236,15 @@ def _progress_display(args: argparse.Namespace) -> Iterator[Any]:
     from rich.progress import Progress, ProgressColumn, SpinnerColumn, Task, TextColumn, TimeElapsedColumn
     from rich.text import Text
 
-    class _ItemsPerSecond(ProgressColumn):
+    class _Rates(ProgressColumn):
         def render(self, task: Task) -> Text:
-            return Text(f"{task.speed or 0:,.0f} items/s")
+            elapsed = task.elapsed or 0
+            writes = task.fields["updated"] / elapsed if elapsed else 0
+            return Text(f"{task.speed or 0:,.0f} items/s, {writes:,.0f} updates/s")
 
     console = Console(stderr=True)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,.0f} scanned"),
-                  TextColumn("{task.fields[updated]:,} updated"), _ItemsPerSecond(), TimeElapsedColumn(),
+                  TextColumn("{task.fields[updated]:,} updated"), _Rates(), TimeElapsedColumn(),
                   console=console, disable=args.json or not console.is_terminal) as progress:
         def factory(name: str) -> Any:
             task = progress.add_task(name, total=None, updated=0)
@@ -173,62 +256,105 @@ def _progress_display(args: argparse.Namespace) -> Iterator[Any]:
         yield factory
 
 
-def _write_api(args: argparse.Namespace) -> str:
-    if args.write_api:
-        return str(args.write_api)
-    # moto 5 applies a PartiQL UPDATE whatever its WHERE condition says; UpdateItem conditions it honours.
-    return "update-item" if args.local_engine == "moto" else "batch-statement"
+@contextmanager
+def _stop_on_signals(stop: Any, log: Any) -> Iterator[None]:
+    """SIGINT and SIGTERM (Ctrl-C, a spot instance's notice, AWS Batch's stop) stop the run cleanly:
+    in-flight requests finish, checkpoints are saved, leases and the lock released. A second SIGINT
+    aborts at once (leases then expire by themselves)."""
+    def handle(number: int, _frame: Any) -> None:
+        name = signal.Signals(number).name
+        if stop.is_set() and number == signal.SIGINT:
+            raise KeyboardInterrupt
+        stop.request(name)
+        log(f"{name}: stopping after the requests in flight (checkpoints are kept); Ctrl-C again to abort")
+
+    previous = {number: signal.signal(number, handle) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _up(args: argparse.Namespace, plans: list[TablePlan], client: DynamoDBClient, history: History,
         migrations: Any) -> int:
     from scripts.migrate.backfill import BackfillOptions
+    from scripts.migrate.rate import WriteRateLimiter
     from scripts.migrate.runner import RunOptions, pending, up
+    from scripts.migrate.writes import STATEMENTS_PER_REQUEST
 
-    options = RunOptions(
-        backfill=BackfillOptions(total_segments=args.total_segments, segments=args.segments, workers=args.workers,
-                                 page_size=args.page_size, lease_seconds=args.lock_lease, dry_run=args.dry_run,
-                                 write_api=_write_api(args)),
-        to=args.to, lock_lease_seconds=args.lock_lease,
-        log=(lambda message: None) if args.json else print)
+    backfill = BackfillOptions(total_segments=args.total_segments, segments=args.segments, workers=args.workers,
+                               page_size=args.page_size, lease_seconds=args.lock_lease, dry_run=args.dry_run,
+                               write_api=args.write_api, wait_for_held=args.segments is not None)
+    if args.max_writes and not args.dry_run:
+        backfill.rate = WriteRateLimiter(args.max_writes, burst=min(args.max_writes, STATEMENTS_PER_REQUEST),
+                                         stop=backfill.stop)
+    log = (lambda message: print(message, file=sys.stderr)) if args.json else print
+    options = RunOptions(backfill=backfill, to=args.to, lock_lease_seconds=args.lock_lease, log=log,
+                         probe_client=args.probe_client,
+                         fan_out=args.segments is not None, undo_point=not args.no_undo_point, stack=args.stack)
     if not pending(migrations, history.records(), args.to):
         print_json([]) if args.json else print("no pending migrations")
         return 0
+    if args.max_writes and not args.dry_run:
+        source = "--max-writes-per-second" if args.max_writes_per_second else f"stack {args.stack}'s " \
+                 "migrations.maxWritesPerSecond"
+        log(f"write cap: {args.max_writes:,} item writes per second ({source})")
     started = time.monotonic()
-    with _progress_display(args) as factory:
+    with _stop_on_signals(backfill.stop, log), _progress_display(args) as factory:
         options.progress = factory
         results = up(client, plans, history, migrations, options)
     elapsed = time.monotonic() - started
     if args.json:
-        print_json([_as_json(r, options.backfill.write_api) for r in results])
+        print_json([_as_json(r, args.max_writes) for r in results])
     else:
         for result in results:
-            print(_summary(result, elapsed))
-    return 1 if any(r.outcome == "failed" for r in results) else 0
+            print(_summary(result, elapsed, args.max_writes))
+    return 1 if any(r.outcome in ("failed", "incomplete") for r in results) else 0
 
 
-def _as_json(result: RunResult, write_api: str) -> dict[str, Any]:
-    return {"id": result.migration_id, "outcome": result.outcome, "counts": result.counts, "writeApi": write_api,
+def _as_json(result: RunResult, cap: int | None) -> dict[str, Any]:
+    return {"id": result.migration_id, "outcome": result.outcome, "counts": result.counts,
+            "writeApi": result.write_api, "writes": result.writes, "writesPerSecond": round(result.write_rate, 1),
+            "maxWritesPerSecond": cap,
             "conflicts": sum(b.conflicts for b in result.backfills),
             "throttledStatements": sum(b.throttled_statements for b in result.backfills),
-            "consumedCapacity": result.consumed_capacity, "error": result.error,
+            "consumedCapacity": result.consumed_capacity, "error": result.error, "undo": result.undo,
+            "heldSegments": [{"segment": s, "holder": h, "leaseExpiresAt": u}
+                             for b in result.backfills for s, h, u in b.segments_held],
             "candidates": sum(b.candidates for b in result.backfills),
             "sample": [s for b in result.backfills for s in b.sample]}
 
 
-def _summary(result: RunResult, elapsed: float) -> str:
+def _summary(result: RunResult, elapsed: float, cap: int | None) -> str:
     from scripts.migrate.history import COUNTERS
 
     counts = ", ".join(f"{name} {result.counts[name]}" for name in COUNTERS)
     if result.outcome == "dry-run":
-        lines = [f"{result.migration_id} dry run: {sum(b.candidates for b in result.backfills)} items would change "
+        candidates = sum(b.candidates for b in result.backfills)
+        lines = [f"{result.migration_id} dry run: {candidates} items would change "
                  f"(scanned {result.counts['scanned']}); nothing written"]
+        if candidates:
+            # A conditional update costs one write unit per KB of the item (rounded up), at least one.
+            units = f"at least {candidates:,} write units (one per item of up to 1 KB, one more per extra KB)"
+            at_cap = (f"about {_duration(candidates / cap)} at the cap of {cap:,} writes/s" if cap
+                      else "no write cap (--max-writes-per-second)")
+            lines.append(f"  estimate: {units}; {at_cap}")
         lines += [f"  e.g. {s['key']}: {s['update']}" for b in result.backfills for s in b.sample]
         return "\n".join(lines)
     rate = result.counts["scanned"] / elapsed if elapsed > 0 else 0
     conflicts = sum(b.conflicts for b in result.backfills)
+    achieved = f"{result.writes:,} writes at {result.write_rate:,.0f}/s" + (f" (cap {cap:,}/s)" if cap else "")
     line = (f"{result.migration_id} {result.outcome}: {counts}; {conflicts} concurrent changes re-read; consumed "
-            f"{result.consumed_capacity:,.1f} capacity units; {elapsed:.1f}s, {rate:,.0f} items/s")
+            f"{result.consumed_capacity:,.1f} capacity units; {achieved}; {elapsed:.1f}s, {rate:,.0f} items/s")
     if result.outcome == "partial":
-        line += " (other segments remain for other workers)"
+        line += " (this worker's segments are done; others remain for other workers)"
     return line + (f"; {result.error}" if result.error else "")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:,.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:,.0f} min"
+    return f"{seconds / 3600:,.1f} h"

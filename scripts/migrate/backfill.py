@@ -12,6 +12,10 @@
   the worker's lease. A killed run resumes each segment from its last checkpoint; the items of the
   page it was in are scanned again, and the conditions make that harmless. A segment in which items
   failed is not marked done: the next run scans it again and retries them.
+- Stopping (SIGINT/SIGTERM, or the first segment that fails): every segment finishes the request it
+  is in, keeps its last checkpoint and gives up its lease at once, so the next run resumes without
+  waiting for leases to expire.
+- An optional write-rate cap (scripts/migrate/rate.py) is shared by every segment of the process.
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scripts.aws import DynamoDBClient
+from scripts.errors import ToolError
 from scripts.migrate.history import COUNTERS, History, from_item
+from scripts.migrate.rate import WriteRateLimiter
 from scripts.migrate.writes import Target, Update, Write, writer_for
 
 logger = logging.getLogger(__name__)
@@ -46,6 +52,16 @@ class Backfill:
     scan_filter: str | None = None  # narrows what the scan returns (it still reads every item)
 
 
+class StopSignal(threading.Event):
+    """Set once the run should stop (SIGINT, SIGTERM), with what asked for it."""
+
+    reason = ""
+
+    def request(self, reason: str) -> None:
+        self.reason = reason
+        self.set()
+
+
 @dataclass
 class BackfillOptions:
     total_segments: int = 16
@@ -55,9 +71,16 @@ class BackfillOptions:
     lease_seconds: float = 60.0
     dry_run: bool = False
     sample_size: int = 5
-    write_api: str = "batch-statement"  # or update-item (see scripts/migrate/writes.py)
+    # batch-statement or update-item (scripts/migrate/writes.py); None: the runner probes the endpoint.
+    write_api: str | None = None
     conflict_retries: int = 5  # an item that keeps changing under us is left for the next run
     statement_retries: int = 10  # a statement throttled this often counts as failed
+    # Set by SIGINT/SIGTERM: segments stop after the request in flight (scripts/commands/migrate.py).
+    stop: StopSignal = field(default_factory=StopSignal)
+    rate: WriteRateLimiter | None = None  # the write-rate cap, if any
+    # A fan-out worker owns its share: it waits for a segment another runner holds (a dead worker's
+    # lease expires; a live one finishes it) instead of leaving it undone.
+    wait_for_held: bool = False
 
 
 @dataclass
@@ -69,8 +92,20 @@ class BackfillResult:
     throttled_statements: int = 0  # statements throttled inside a batch request
     sample: list[dict[str, Any]] = field(default_factory=list)
     segments_run: list[int] = field(default_factory=list)
-    segments_busy: list[int] = field(default_factory=list)
+    # Segments left to another live runner: (segment, holder, lease expiry in epoch seconds).
+    segments_held: list[tuple[int, str, float]] = field(default_factory=list)
+    writes: int = 0  # item writes sent (retries included): what the write cap limits
+    elapsed: float = 0.0
+    stopped: bool = False  # interrupted, or halted by another segment's failure
     complete: bool = False
+
+    @property
+    def write_rate(self) -> float:
+        return self.writes / self.elapsed if self.elapsed > 0 else 0.0
+
+
+class _Stop(Exception):  # noqa: N818 (control flow inside a segment, never reported)
+    """Raised inside a segment when the run is stopping: leave after the request in flight."""
 
 
 def backoff(attempt: int, base: float = 0.05, cap: float = 5.0) -> float:
@@ -93,7 +128,12 @@ class BackfillRun:
         self.names = {f"#r{i}": name for i, name in enumerate(self.attributes)}
         self.projection = ", ".join(self.names)
         self.target = Target(spec.table, spec.key, tuple(a for a in self.attributes if a not in spec.key))
-        self.writer = writer_for(options.write_api, client)
+        # A dry run writes nothing, so it needs no probe of the write path.
+        self.writer = writer_for(options.write_api or "batch-statement", client)
+        self.halt = threading.Event()  # a segment failed: the others stop too, rather than run to the end
+
+    def stopping(self) -> bool:
+        return self.options.stop.is_set() or self.halt.is_set()
 
     # --- deciding -------------------------------------------------------------------------------
 
@@ -126,7 +166,11 @@ class BackfillRun:
             throttled = False
             for start in range(0, len(writes), self.writer.batch_size):
                 batch = writes[start:start + self.writer.batch_size]
+                if self.stopping() or (self.options.rate is not None and not self.options.rate.take(len(batch))):
+                    raise _Stop
                 replies, used = self.writer.write(self.target, batch)
+                with self.lock:
+                    self.result.writes += len(batch)
                 capacity += used
                 for write, reply in zip(batch, replies, strict=True):
                     if reply.outcome == "updated":
@@ -140,7 +184,8 @@ class BackfillRun:
                     else:
                         self._retry_changed(write, reply.current, again, counts)
             if throttled:
-                time.sleep(backoff(throttled_rounds))
+                if self.options.stop.wait(backoff(throttled_rounds)):
+                    raise _Stop
                 throttled_rounds += 1
             writes = again
         return capacity
@@ -177,16 +222,36 @@ class BackfillRun:
 
     # --- one segment ----------------------------------------------------------------------------
 
-    def _segment(self, segment: int) -> None:
+    def _claim(self, segment: int) -> dict[str, Any] | None:
+        """The segment's checkpoint under this runner's lease; None when it is done or left to another."""
         if self.options.dry_run:
-            checkpoint: dict[str, Any] | None = {"lastKey": None, "counts": dict.fromkeys(COUNTERS, 0),
-                                                 "failedBeforePass": 0}
-        else:
+            return {"lastKey": None, "counts": dict.fromkeys(COUNTERS, 0), "failedBeforePass": 0}
+        waited = False
+        while not self.stopping():
             checkpoint = self.history.claim_segment(self.migration_id, self.spec.name, segment,
-                                                    self.options.lease_seconds)
+                                                    self.options.total_segments, self.options.lease_seconds)
+            if checkpoint is not None:
+                return checkpoint
+            holder = self.history.segment(self.migration_id, self.spec.name, segment)
+            if holder.get("done"):
+                return None
+            expires = float(holder.get("leaseExpiresAt", 0))
+            # A runner that died a moment ago leaves leases that run out within one lease: worth one
+            # wait. A live holder renews its lease meanwhile; then it is reported (or, for a fan-out
+            # worker whose share this is, waited for until it finishes or dies).
+            if waited and not self.options.wait_for_held:
+                with self.lock:
+                    self.result.segments_held.append((segment, str(holder.get("owner", "")), expires))
+                return None
+            waited = True
+            self.options.stop.wait(min(max(expires - time.time(), 0.0) + 0.1, self.options.lease_seconds + 0.1))
+        raise _Stop
+
+    def _segment(self, segment: int) -> None:
+        if self.stopping():
+            return
+        checkpoint = self._claim(segment)
         if checkpoint is None:
-            with self.lock:
-                self.result.segments_busy.append(segment)
             return
         counts = dict(checkpoint["counts"])
         params: dict[str, Any] = {
@@ -198,25 +263,50 @@ class BackfillRun:
             params["FilterExpression"] = self.spec.scan_filter
         if checkpoint["lastKey"]:
             params["ExclusiveStartKey"] = checkpoint["lastKey"]
-        for page in self.client.get_paginator("scan").paginate(**params):
-            capacity = (page.get("ConsumedCapacity") or {}).get("CapacityUnits", 0.0)
-            counts["scanned"] += page.get("ScannedCount", 0)
-            updated_before = counts["updated"]
-            items = [from_item(raw) for raw in page.get("Items", [])]
-            if self.options.dry_run:
-                for item in items:
-                    self._observe(item)
-            else:
-                capacity += self._write_page(items, counts)
-                self.history.checkpoint(self.migration_id, self.spec.name, segment, page.get("LastEvaluatedKey"),
-                                        counts, self.options.lease_seconds, checkpoint["failedBeforePass"])
+        finished = False
+        try:
+            for page in self.client.get_paginator("scan").paginate(**params):
+                if self.stopping():
+                    raise _Stop  # this page is scanned again by the next run, from the last checkpoint
+                capacity = (page.get("ConsumedCapacity") or {}).get("CapacityUnits", 0.0)
+                scanned_before, updated_before = counts["scanned"], counts["updated"]
+                counts["scanned"] += page.get("ScannedCount", 0)
+                items = [from_item(raw) for raw in page.get("Items", [])]
+                if self.options.dry_run:
+                    for item in items:
+                        self._observe(item)
+                else:
+                    page_counts = dict(counts)
+                    try:
+                        capacity += self._write_page(items, page_counts)
+                    except _Stop:
+                        # Keep the counts of the writes that went, not the position: the page is scanned
+                        # again, and the items written meanwhile fail its filter or their premise.
+                        page_counts["scanned"] = scanned_before
+                        self.history.save_counts(self.migration_id, self.spec.name, segment, page_counts)
+                        counts = page_counts
+                        raise
+                    self.history.checkpoint(self.migration_id, self.spec.name, segment,
+                                            page.get("LastEvaluatedKey"), page_counts, self.options.lease_seconds,
+                                            checkpoint["failedBeforePass"])
+                    counts = page_counts  # counted once its checkpoint is saved, never for a page done again
+                with self.lock:
+                    self.result.consumed_capacity += capacity
+                self.progress(counts["scanned"] - scanned_before, counts["updated"] - updated_before)
+            finished = True
+        except _Stop:
+            pass
+        except Exception:
+            self.halt.set()
+            raise
+        finally:
+            if not finished and not self.options.dry_run:
+                self.history.release_segment(self.migration_id, self.spec.name, segment)
             with self.lock:
-                self.result.consumed_capacity += capacity
-            self.progress(page.get("ScannedCount", 0), counts["updated"] - updated_before)
-        with self.lock:
-            self.result.segments_run.append(segment)
-            for name in COUNTERS:
-                self.result.counts[name] += counts[name] - checkpoint["counts"][name]
+                if finished:
+                    self.result.segments_run.append(segment)
+                for name in COUNTERS:
+                    self.result.counts[name] += counts[name] - checkpoint["counts"][name]
 
     def _observe(self, item: dict[str, Any]) -> None:
         update = self._decide(item)
@@ -229,13 +319,33 @@ class BackfillRun:
 
     # --- all segments ---------------------------------------------------------------------------
 
+    def _check_segment_count(self) -> None:
+        """A resumed backfill keeps its segment count: checkpoints of 16 segments mean nothing in 8."""
+        if self.options.dry_run:
+            return
+        totals = {int(s["totalSegments"]) for s in self.history.segments(self.migration_id, self.spec.name)
+                  if "totalSegments" in s}
+        if totals and totals != {self.options.total_segments}:
+            raise ToolError("SegmentsChanged", f"backfill {self.spec.name} was started with "
+                                               f"--total-segments {max(totals)}; resume it with the same "
+                                               f"(this run asked for {self.options.total_segments})")
+
     def run(self) -> BackfillResult:
+        self._check_segment_count()
         segments = list(self.options.segments if self.options.segments is not None
                         else range(self.options.total_segments))
-        with ThreadPoolExecutor(max_workers=max(1, min(self.options.workers, len(segments)))) as pool:
-            for future in [pool.submit(self._segment, s) for s in segments]:
-                future.result()
-        if self.options.dry_run:
+        started = time.monotonic()
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, min(self.options.workers, len(segments)))) as pool:
+                futures = [pool.submit(self._segment, s) for s in segments]
+                errors = [f.exception() for f in futures]  # every segment ends (and releases) before we report
+        finally:
+            self.result.elapsed = time.monotonic() - started
+        failure = next((e for e in errors if e is not None), None)
+        if failure is not None:
+            raise failure
+        self.result.stopped = self.stopping()
+        if self.options.dry_run or self.result.stopped:
             self.result.complete = False
         else:
             done = [s for s in self.history.segments(self.migration_id, self.spec.name) if s.get("done")]

@@ -3,6 +3,11 @@
 `up` takes the lock with a conditional write and a lease (renewed by a heartbeat while it runs),
 then re-reads the history before deciding what is pending, as Rails does: a runner that waited
 for the lock never re-applies what the previous holder finished.
+
+Outcomes are honest: `succeeded` only after every segment is done and the migration verified
+itself; `partial` only for a fan-out worker whose share is done while others work; `incomplete`
+(exit 1) when a run that should have done everything left segments to another live runner;
+`interrupted` and `failed` are recorded with why, and the next `up` resumes them.
 """
 
 from __future__ import annotations
@@ -13,15 +18,19 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from components.families.migration_history import FAMILY as HISTORY_FAMILY
 from components.families.migration_history import migrations_table
 from components.model.plan import TablePlan, find_plan
 from components.model.spec import TableSpec
 from scripts.aws import DynamoDBClient, endpoint_of, translate
-from scripts.errors import ToolError
+from scripts.errors import InterruptError, ToolError
+from scripts.live import is_unsupported
 from scripts.migrate.backfill import Backfill, BackfillOptions, BackfillResult, Progress, run_backfill
-from scripts.migrate.history import COUNTERS, History, MigrationRecord, from_item, to_item
+from scripts.migrate.history import COUNTERS, History, MigrationRecord, clock, from_item, to_item
 from scripts.migrate.registry import Migration
+from scripts.migrate.writes import probe_statements
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +47,7 @@ def history_table(plans: Sequence[TablePlan], stack: str) -> str:
 class MigrationState:
     migration_id: str
     description: str
-    state: str  # pending | applied | changed | running | failed | missing
+    state: str  # pending | applied | changed | missing, or an unfinished record's status (running, failed, ...)
     record: MigrationRecord | None = None
 
 
@@ -59,6 +68,9 @@ def states(migrations: Sequence[Migration], records: dict[str, MigrationRecord])
     return sorted(found, key=lambda s: s.migration_id)
 
 
+UNFINISHED = ("pending", "running", "failed", "interrupted", "incomplete")  # what `up` would run
+
+
 @dataclass
 class RunOptions:
     backfill: BackfillOptions = field(default_factory=BackfillOptions)
@@ -66,6 +78,10 @@ class RunOptions:
     lock_lease_seconds: float = 60.0
     progress: Callable[[str], Progress] | None = None  # backfill name -> progress callback
     log: Callable[[str], None] = print
+    probe_client: DynamoDBClient | None = None  # few retries: a probe that fails should fail fast
+    fan_out: bool = False  # this runner is one worker of several, with its share in backfill.segments
+    undo_point: bool = True  # refuse to write to a table without point-in-time recovery
+    stack: str = ""  # names the stack in the printed undo command
 
 
 @dataclass
@@ -81,9 +97,13 @@ class MigrationContext:
     history: History
     migration_id: str
     options: RunOptions
+    started_at: str = ""  # the migration's first start: the undo point
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
     consumed_capacity: float = 0.0
     backfills: list[BackfillResult] = field(default_factory=list)
+    undo: list[str] = field(default_factory=list)  # the commands that would undo this migration's writes
+    _undo_checked: set[str] = field(default_factory=set)
+    _verifier: bool | None = None
 
     @property
     def dry_run(self) -> bool:
@@ -91,15 +111,28 @@ class MigrationContext:
 
     @property
     def complete(self) -> bool:
-        """Every backfill finished every segment (false in a dry run, or while fan-out workers remain)."""
-        return not self.dry_run and all(result.complete for result in self.backfills)
+        """Every backfill finished every segment, and this runner is the one to verify the result.
+
+        False in a dry run and while fan-out workers remain; when several workers finish at once,
+        true for exactly one of them.
+        """
+        if self.dry_run or not all(result.complete for result in self.backfills):
+            return False
+        if self._verifier is None:
+            self._verifier = self.history.claim_verification(self.migration_id)
+        return self._verifier
 
     def table(self, spec: TableSpec) -> str:
-        """The physical name of a table of the model (e.g. `products_table`) in this stack."""
+        """The physical name of a table of the model (e.g. `products_table`) in this stack.
+
+        A migration names its tables before it touches them, so this is where each gets its undo point.
+        """
         plan = find_plan(self.plans, spec)
         if plan is None:
             raise ToolError("UnknownTable", f"migration {self.migration_id}: the stack does not deploy table "
                                             f"'{spec.key}' ({spec.base_name}); add its family to the stack")
+        if not self.dry_run:
+            self._undo_point(plan.name)
         return plan.name
 
     def get_item(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
@@ -119,39 +152,98 @@ class MigrationContext:
         self.options.log(message)
 
     def backfill(self, spec: Backfill) -> BackfillResult:
+        if not self.dry_run:
+            self._undo_point(spec.table)  # at once when the migration named it through table()
         progress = self.options.progress(spec.name) if self.options.progress else None
         result = run_backfill(self.client, self.history, self.migration_id, spec, self.options.backfill, progress)
         self.backfills.append(result)
         for name in COUNTERS:
             self.counts[name] += result.counts[name]
         self.consumed_capacity += result.consumed_capacity
+        if self.options.backfill.stop.is_set():
+            raise InterruptError(f"migration {self.migration_id}: stopped by {stop_reason(self.options)} during "
+                                 f"backfill {spec.name}; {self.progress_so_far()}; checkpoints saved, leases "
+                                 "released; run tables migrate up again to resume",
+                                 where=f"migration {self.migration_id}")
         return result
+
+    def progress_so_far(self) -> str:
+        return ", ".join(f"{name} {self.counts[name]:,}" for name in COUNTERS) + " in this run"
+
+    def _undo_point(self, table: str) -> None:
+        """Writing needs a way back: point-in-time recovery on, and the time to restore to, printed."""
+        if table in self._undo_checked:
+            return
+        self._undo_checked.add(table)
+        try:
+            described = self.client.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
+        except ClientError as error:
+            if not is_unsupported(error):
+                raise
+            self.log(f"{endpoint_of(self.client)} has no point-in-time recovery: no undo point for {table}")
+            return
+        status = (described.get("PointInTimeRecoveryDescription") or {}).get("PointInTimeRecoveryStatus")
+        if status != "ENABLED" and self.options.undo_point:
+            # The runner puts "migration <id>:" in front, as for every error of a migration.
+            raise ToolError("NoUndoPoint", f"point-in-time recovery is off on {table}, so nothing could undo this "
+                                           "migration's writes; turn it on (the stack's pointInTimeRecovery) or pass "
+                                           "--no-undo-point to write anyway", where=table)
+        if status != "ENABLED":
+            self.log(f"point-in-time recovery is off on {table}: writing without an undo point (--no-undo-point)")
+            return
+        command = (f"tables restore --stack {self.options.stack or '<stack>'} --table {self._key_of(table)} "
+                   f"--to-time {self.started_at}")
+        self.undo.append(command)
+        self.log(f"to undo: restore {table} to {self.started_at}: {command}")
+
+    def _key_of(self, table: str) -> str:
+        return next((plan.spec.key for plan in self.plans if plan.name == table), table)
+
+
+def stop_reason(options: RunOptions) -> str:
+    return options.backfill.stop.reason or "a stop request"
 
 
 @dataclass
 class RunResult:
     migration_id: str
-    outcome: str  # succeeded | partial (fan-out: other segments remain) | dry-run | failed
+    # succeeded | partial (a fan-out worker: others remain) | incomplete (segments left to another runner)
+    # | dry-run | failed
+    outcome: str
     counts: dict[str, int]
     consumed_capacity: float
     backfills: list[BackfillResult]
     error: str = ""
+    undo: list[str] = field(default_factory=list)
+    write_api: str = ""
+
+    @property
+    def writes(self) -> int:
+        return sum(b.writes for b in self.backfills)
+
+    @property
+    def write_rate(self) -> float:
+        elapsed = sum(b.elapsed for b in self.backfills)
+        return self.writes / elapsed if elapsed > 0 else 0.0
 
 
 class _Heartbeat:
-    """Renews the lock lease while a run goes on, so only a dead runner's lock expires."""
+    """Renews the lock (when held) and every held segment's lease while a run goes on, so only a
+    dead runner's leases expire, however long one page takes under a low write cap."""
 
-    def __init__(self, history: History, lease_seconds: float) -> None:
-        self.history, self.lease = history, lease_seconds
+    def __init__(self, history: History, lease_seconds: float, lock: bool) -> None:
+        self.history, self.lease, self.lock = history, lease_seconds, lock
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._beat, daemon=True)
 
     def _beat(self) -> None:
         while not self.stopped.wait(self.lease / 3):
             try:
-                self.history.renew_lock(self.lease)
+                if self.lock:
+                    self.history.renew_lock(self.lease)
+                self.history.renew_segments(self.lease)
             except Exception:  # the run notices at its next checkpoint; keep beating meanwhile
-                logger.exception("could not renew the migration lock")
+                logger.warning("could not renew the migration leases", exc_info=logger.isEnabledFor(logging.DEBUG))
 
     def __enter__(self) -> _Heartbeat:
         self.thread.start()
@@ -182,48 +274,83 @@ def _naming_the_migration(error: Exception, migration_id: str, endpoint: str) ->
     return ToolError(reported.kind, f"migration {migration_id}: {reported.message}", where=f"migration {migration_id}")
 
 
+def _held_segments(backfills: Sequence[BackfillResult]) -> str:
+    held = [(segment, holder, until) for b in backfills for segment, holder, until in b.segments_held]
+    return "; ".join(f"segment {segment} held by {holder or 'another runner'} until {clock(until)}"
+                     for segment, holder, until in sorted(held))
+
+
 def run_one(client: DynamoDBClient, plans: Sequence[TablePlan], history: History, migration: Migration,
             options: RunOptions) -> RunResult:
     ctx = MigrationContext(client, plans, history, migration.id, options)
     if not ctx.dry_run:
-        history.start(migration.id, migration.checksum, migration.description)
+        ctx.started_at = history.start(migration.id, migration.checksum, migration.description)
+
+    def result(outcome: str, error: str = "") -> RunResult:
+        return RunResult(migration.id, outcome, ctx.counts, ctx.consumed_capacity, ctx.backfills, error, ctx.undo,
+                         options.backfill.write_api or "")
+
     try:
         migration.run(ctx)
     except Exception as error:
-        named = _naming_the_migration(error, migration.id, endpoint_of(client))
+        named = error if isinstance(error, InterruptError) else _naming_the_migration(error, migration.id,
+                                                                                  endpoint_of(client))
         if not ctx.dry_run:
-            history.finish(migration.id, "failed", ctx.counts, named.message)
+            status = "interrupted" if isinstance(named, InterruptError) else "failed"
+            history.finish(migration.id, status, ctx.counts, named.message, ctx.started_at)
         raise named from error
     if ctx.dry_run:
-        return RunResult(migration.id, "dry-run", ctx.counts, ctx.consumed_capacity, ctx.backfills)
+        return result("dry-run")
     if ctx.counts["failed"]:
-        history.finish(migration.id, "failed", ctx.counts, f"{ctx.counts['failed']} items failed")
-        return RunResult(migration.id, "failed", ctx.counts, ctx.consumed_capacity, ctx.backfills,
-                         f"{ctx.counts['failed']} items failed; run up again to retry them")
+        message = f"{ctx.counts['failed']} items failed; run up again to retry them"
+        history.finish(migration.id, "failed", ctx.counts, message, ctx.started_at)
+        return result("failed", message)
     if not ctx.complete:
-        return RunResult(migration.id, "partial", ctx.counts, ctx.consumed_capacity, ctx.backfills)
-    history.finish(migration.id, "succeeded", ctx.counts)
-    return RunResult(migration.id, "succeeded", ctx.counts, ctx.consumed_capacity, ctx.backfills)
+        if options.fan_out:
+            history.finish(migration.id, "partial", ctx.counts, started_at=ctx.started_at)
+            return result("partial")
+        held = _held_segments(ctx.backfills) or "another worker is verifying it"
+        message = f"not finished: {held}; run tables migrate up again when that runner is done or its lease expired"
+        history.finish(migration.id, "incomplete", ctx.counts, message, ctx.started_at)
+        return result("incomplete", message)
+    history.finish(migration.id, "succeeded", ctx.counts, started_at=ctx.started_at)
+    return result("succeeded")
+
+
+def _choose_write_api(client: DynamoDBClient, history: History, options: RunOptions) -> None:
+    """Probe the endpoint before the first write, unless the write API was forced (--write-api)."""
+    if options.backfill.write_api is not None:
+        return
+    path = probe_statements(options.probe_client or client, history.table, history.me)
+    options.backfill.write_api = path.api
+    if path.note:
+        options.log(path.note)
 
 
 def up(client: DynamoDBClient, plans: Sequence[TablePlan], history: History, migrations: Sequence[Migration],
        options: RunOptions) -> list[RunResult]:
-    fan_out = options.backfill.segments is not None
-    if options.backfill.dry_run or fan_out:
-        # A dry run writes nothing; fan-out workers share a migration and claim segments instead.
-        targets = pending(migrations, history.records(), options.to)
-        if fan_out:
-            targets = targets[:1]
-        return [run_one(client, plans, history, m, options) for m in targets]
-    history.acquire_lock(options.lock_lease_seconds)
+    if options.backfill.dry_run:
+        return [run_one(client, plans, history, m, options) for m in pending(migrations, history.records(), options.to)]
+    take_lock = not options.fan_out  # fan-out workers share a migration and claim segments instead
+    if take_lock:
+        history.acquire_lock(options.lock_lease_seconds)
     try:
-        with _Heartbeat(history, options.lock_lease_seconds):
-            results = []
-            for migration in pending(migrations, history.records(), options.to):
+        with _Heartbeat(history, options.lock_lease_seconds, lock=take_lock):
+            _choose_write_api(client, history, options)
+            targets = pending(migrations, history.records(), options.to)
+            if options.fan_out:
+                targets = targets[:1]  # every worker must be on the same migration: the first unfinished one
+            results: list[RunResult] = []
+            for migration in targets:
+                if options.backfill.stop.is_set():
+                    done = ", ".join(r.migration_id for r in results) or "none"
+                    raise InterruptError(f"stopped by {stop_reason(options)} before migration {migration.id} "
+                                         f"(finished in this run: {done}); run tables migrate up again to go on")
                 result = run_one(client, plans, history, migration, options)
                 results.append(result)
                 if result.outcome != "succeeded":
                     break
             return results
     finally:
-        history.release_lock()
+        if take_lock:
+            history.release_lock()

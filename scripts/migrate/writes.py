@@ -10,18 +10,23 @@ Two ways to send the same conditional writes:
   Each statement succeeds or fails on its own (it is not a transaction) and costs what UpdateItem
   costs, but the request overhead (HTTP, signing, one round trip) is paid once per 25 items.
 - `update-item`: one UpdateItem per item. For endpoints that do not enforce conditions in PartiQL
-  WHERE clauses: moto 5 applies such an UPDATE whatever its condition says.
+  WHERE clauses (moto 5 applies such an UPDATE whatever its condition says) or do not support
+  BatchExecuteStatement at all.
+
+Which one an endpoint can take is found out, not guessed from its URL: `probe_statements` sends one
+conditional UPDATE whose condition must fail, against a sentinel item in the history table.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from botocore.exceptions import ClientError
 
-from scripts.aws import DynamoDBClient
+from scripts.aws import DynamoDBClient, endpoint_of, error_code, translate
 
 if TYPE_CHECKING:  # boto3-stubs request shapes, for the type checker only
     from mypy_boto3_dynamodb.type_defs import BatchStatementRequestTypeDef
@@ -33,6 +38,12 @@ STATEMENTS_PER_REQUEST = 25  # BatchExecuteStatement's limit
 # Statement errors worth sending again; botocore retries whole requests, not statements within one.
 RETRYABLE_STATEMENT_ERRORS = frozenset({"ProvisionedThroughputExceeded", "ThrottlingError", "RequestLimitExceeded",
                                         "InternalServerError", "TransactionConflict"})
+# The same errors as whole UpdateItem requests, once botocore's own retries are spent.
+RETRYABLE_REQUEST_ERRORS = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException",
+                                      "RequestLimitExceeded", "TransactionConflictException"})
+# Errors about one item (too large, say): it fails, and the rest of the backfill goes on. Any other
+# error (a server error, denied access, a missing table) stops the run: every item would fail alike.
+ITEM_ERRORS = frozenset({"ValidationException", "ItemCollectionSizeLimitExceededException"})
 
 @dataclass(frozen=True)
 class Update:
@@ -183,8 +194,13 @@ class ItemWriter:
             except ClientError as error:
                 if is_conditional_failure(error):
                     replies.append(Reply("changed", current=error.response.get("Item")))  # type: ignore[arg-type]
+                elif error_code(error) in RETRYABLE_REQUEST_ERRORS:
+                    replies.append(Reply("retry"))
+                elif error_code(error) in ITEM_ERRORS:
+                    reported = translate(error, endpoint_of(self.client))
+                    replies.append(Reply("failed", message=reported.message if reported else error_code(error)))
                 else:
-                    replies.append(Reply("failed", message=str(error)))
+                    raise
                 continue
             capacity += (response.get("ConsumedCapacity") or {}).get("CapacityUnits", 0.0)
             replies.append(Reply("updated"))
@@ -197,3 +213,50 @@ def writer_for(write_api: str, client: DynamoDBClient) -> Writer:
     if write_api == "update-item":
         return ItemWriter(client)
     raise ValueError(f"unknown write API {write_api!r}; known: {', '.join(WRITE_APIS)}")
+
+
+PROBE_SK = "PROBE"
+PROBE_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class WritePath:
+    """The write API a run uses, and the one line that says why, when it was not the default."""
+
+    api: str
+    note: str = ""
+
+
+def probe_statements(client: DynamoDBClient, history_table: str, runner: str) -> WritePath:
+    """Whether the endpoint honours a conditional PartiQL UPDATE, tried on a sentinel item.
+
+    The sentinel (pk PROBE#<runner>, so concurrent workers never share one) holds probe=1; the
+    UPDATE asks for probe=2, so a faithful endpoint refuses it with ConditionalCheckFailed. One that
+    applies it anyway, or rejects BatchExecuteStatement, gets conditional UpdateItem instead.
+    """
+    key = {"pk": f"PROBE#{runner}", "sk": PROBE_SK}
+    client.put_item(TableName=history_table, Item=to_item({**key, "probe": 1}))
+    fallback = "writing with conditional UpdateItem (one request per item) instead"
+    try:
+        for attempt in range(PROBE_ATTEMPTS):
+            response = client.batch_execute_statement(Statements=[{
+                "Statement": f'UPDATE {_quote(history_table)} SET "probe"=? WHERE "pk"=? AND "sk"=? AND "probe"=?',
+                "Parameters": [to_value(3), to_value(key["pk"]), to_value(PROBE_SK), to_value(2)]}])
+            code = (response["Responses"][0].get("Error") or {}).get("Code")
+            if code not in RETRYABLE_STATEMENT_ERRORS:
+                break
+            time.sleep(0.1 * 2 ** attempt)  # a throttled probe says nothing yet: ask again
+        # Throttled even after retries: the endpoint evaluates statements, as DynamoDB does under load.
+        if code == "ConditionalCheckFailed" or code in RETRYABLE_STATEMENT_ERRORS:
+            return WritePath("batch-statement")
+        reason = (f"answered a conditional PartiQL UPDATE with {code}" if code
+                  else "applied a PartiQL UPDATE whose condition was false")
+        return WritePath("update-item", f"{endpoint_of(client)} {reason}; {fallback}")
+    except ClientError as error:
+        # A status, never a body: some servers answer an unknown operation with an HTML error page.
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        what = error_code(error) if error_code(error) and not error_code(error).isdigit() else f"HTTP {status}"
+        return WritePath("update-item", f"{endpoint_of(client)} does not take BatchExecuteStatement ({what}); "
+                                        f"{fallback}")
+    finally:
+        client.delete_item(TableName=history_table, Key=to_item(key))
