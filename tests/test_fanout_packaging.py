@@ -180,6 +180,19 @@ def test_the_job_runs_migrate_up_as_one_of_n_batch_workers() -> None:
     assert 2 <= workers <= 16, "the fan-out shares the default 16 segments between its workers"
 
 
+def test_the_job_command_is_one_the_tables_command_takes_and_every_index_gets_a_share() -> None:
+    from scripts.cli import build_parser
+    from scripts.commands.migrate import worker_segments
+
+    command = job_definition()["containerProperties"]["command"]
+    args = build_parser().parse_args(command)
+    workers = worker_count(command)
+    assert (args.action, args.worker) == ("up", ("batch", workers))
+    shares = [worker_segments(args.worker, args.total_segments, {"AWS_BATCH_JOB_ARRAY_INDEX": str(i)})
+              for i in range(workers)]
+    assert all(shares) and sorted(s for share in shares for s in share) == list(range(args.total_segments))
+
+
 def test_the_documented_submit_job_array_size_equals_the_worker_count() -> None:
     commands = re.findall(r"aws batch submit-job(?:\\\n|[^\n])*", fanout_section())
     assert commands, "the docs show the submit-job command"
