@@ -166,12 +166,13 @@ def test_a_run_without_fan_out_never_reports_partial_while_another_runner_holds_
 
 @pytest.mark.dynamodb_local
 @pytest.mark.timeout(900)  # 20,000 items loaded and migrated twice on a shared 2-core machine
-def test_sigint_stops_cleanly_and_the_rerun_migrates_the_rest_writing_no_item_twice(dynamodb_local: Endpoint) -> None:
-    client = client_for(dynamodb_local)
+def test_sigint_stops_cleanly_and_the_rerun_migrates_the_rest_writing_no_item_twice(
+        own_dynamodb_local: Endpoint) -> None:
+    client = client_for(own_dynamodb_local)
     fresh_dev_tables(client, stream_on_products=True)
-    load_products(dynamodb_local, 20_000)
+    load_products(own_dynamodb_local, 20_000)
     history = History(client, HISTORY)
-    runner = start_up(dynamodb_local, "--page-size", "100", "--workers", "4")
+    runner = start_up(own_dynamodb_local, "--page-size", "100", "--workers", "4")
     wait_for_progress(history, [runner], 3000)
     signalled = time.monotonic()
     runner.send_signal(signal.SIGINT)
@@ -186,11 +187,11 @@ def test_sigint_stops_cleanly_and_the_rerun_migrates_the_rest_writing_no_item_tw
     migrated = count_migrated(client)
     assert 3000 <= migrated < 20_000
 
-    code, out, err = cli(dynamodb_local, "migrate", "up")
+    code, out, err = cli(own_dynamodb_local, "migrate", "up")
     assert code == 0, err
     assert "0001 succeeded:" in out
     assert_fully_migrated(client, 20_000)
-    streams = boto3.client("dynamodbstreams", endpoint_url=dynamodb_local.url, **LOCAL_CREDENTIALS)
+    streams = boto3.client("dynamodbstreams", endpoint_url=own_dynamodb_local.url, **LOCAL_CREDENTIALS)
     writes = stream_modifies(client, streams)
     assert len(writes) == 20_000 and set(writes.values()) == {1}, "no product may be updated twice"
     # The history adds up over both runs, and keeps each run's own counts.
@@ -199,7 +200,7 @@ def test_sigint_stops_cleanly_and_the_rerun_migrates_the_rest_writing_no_item_tw
     runs = [{k: v for k, v in run["M"].items()} for run in record["runs"]["L"]]
     assert [r["outcome"]["S"] for r in runs] == ["interrupted", "succeeded"]
     assert sum(int(r["updated"]["N"]) for r in runs) == 20_000
-    code, out, _ = cli(dynamodb_local, "migrate", "history")
+    code, out, _ = cli(own_dynamodb_local, "migrate", "history")
     lines = out.splitlines()
     assert code == 0 and lines[0].startswith("0001  succeeded  ") and "(all runs: " in lines[0]
     assert [line.split()[4] for line in lines[1:]] == ["interrupted", "succeeded"], lines
@@ -282,18 +283,18 @@ def test_the_printed_undo_command_restores_to_the_recorded_start(moto: Endpoint,
 @pytest.mark.dynamodb_local
 @pytest.mark.timeout(900)  # 20,000 items, five worker processes on a shared 2-core machine
 def test_four_workers_share_one_migration_and_a_killed_worker_restarts_with_its_share(
-        dynamodb_local: Endpoint) -> None:
-    client = client_for(dynamodb_local)
+        own_dynamodb_local: Endpoint) -> None:
+    client = client_for(own_dynamodb_local)
     fresh_dev_tables(client, stream_on_products=True)
-    load_products(dynamodb_local, 20_000)
+    load_products(own_dynamodb_local, 20_000)
     history = History(client, HISTORY)
     common = ("--lock-lease", "5", "--page-size", "100")
-    workers = [start_up(dynamodb_local, "--worker", f"{i}/4", *common) for i in range(4)]
+    workers = [start_up(own_dynamodb_local, "--worker", f"{i}/4", *common) for i in range(4)]
     wait_for_progress(history, workers, 3000)
     workers[0].send_signal(signal.SIGKILL)
     workers[0].wait()
     # Restarted at once: its segments are still leased to the dead worker; it waits for them, then resumes.
-    workers[0] = start_up(dynamodb_local, "--worker", "0/4", *common)
+    workers[0] = start_up(own_dynamodb_local, "--worker", "0/4", *common)
     outputs = [w.communicate(timeout=600) for w in workers]
     assert [w.returncode for w in workers] == [0, 0, 0, 0], [err for _, err in outputs]
     summaries = [line for out, _ in outputs for line in out.splitlines() if line.startswith("0001 ")]
@@ -302,7 +303,7 @@ def test_four_workers_share_one_migration_and_a_killed_worker_restarts_with_its_
     assert verifications == ["verified: products with creatorId 20000, without 0"]
     assert history_record(client)["status"]["S"] == "succeeded"
     assert_fully_migrated(client, 20_000)
-    streams = boto3.client("dynamodbstreams", endpoint_url=dynamodb_local.url, **LOCAL_CREDENTIALS)
+    streams = boto3.client("dynamodbstreams", endpoint_url=own_dynamodb_local.url, **LOCAL_CREDENTIALS)
     writes = stream_modifies(client, streams)
     assert len(writes) == 20_000 and set(writes.values()) == {1}, "every product migrated exactly once"
 

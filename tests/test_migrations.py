@@ -200,11 +200,11 @@ def stream_modifies(client: Any, streams: Any) -> Counter[str]:
 
 
 @pytest.mark.dynamodb_local
-def test_kill_9_mid_backfill_then_up_again_migrates_every_product_exactly_once(dynamodb_local: Endpoint) -> None:
-    client = client_for(dynamodb_local)
+def test_kill_9_mid_backfill_then_up_again_migrates_every_product_exactly_once(own_dynamodb_local: Endpoint) -> None:
+    client = client_for(own_dynamodb_local)
     fresh_dev_tables(client, stream_on_products=True)
-    load_products(dynamodb_local, 20_000)
-    runner = subprocess.Popen([TABLES, "migrate", "up", "--stack", "dev", "--endpoint-url", dynamodb_local.url,
+    load_products(own_dynamodb_local, 20_000)
+    runner = subprocess.Popen([TABLES, "migrate", "up", "--stack", "dev", "--endpoint-url", own_dynamodb_local.url,
                                "--lock-lease", "8", "--page-size", "100", "--workers", "4"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=CLI_ENV)
     history = History(client, HISTORY)
@@ -216,7 +216,7 @@ def test_kill_9_mid_backfill_then_up_again_migrates_every_product_exactly_once(d
     runner.send_signal(signal.SIGKILL)
     runner.wait()
     killed = time.monotonic()
-    code, _, err = cli(dynamodb_local, "migrate", "up")  # the dead runner's lease has not expired yet
+    code, _, err = cli(own_dynamodb_local, "migrate", "up")  # the dead runner's lease has not expired yet
     assert code == 2
     assert err.startswith(f"ERROR [LockHeld]: another runner holds the migration lock on {HISTORY}: ")
     assert "it expires if that runner died" in err
@@ -225,14 +225,14 @@ def test_kill_9_mid_backfill_then_up_again_migrates_every_product_exactly_once(d
     assert history_record(client)["status"]["S"] == "running"
 
     time.sleep(max(0.0, killed + 8.5 - time.monotonic()))
-    code, out, err = cli(dynamodb_local, "migrate", "up", "--lock-lease", "8")
+    code, out, err = cli(own_dynamodb_local, "migrate", "up", "--lock-lease", "8")
     assert code == 0, err
     assert "0001 succeeded:" in out
     assert_fully_migrated(client, 20_000)
     # The record counts the killed run's checkpointed pages too; only the pages in flight when it was killed
     # (at most one of 100 items per worker) went uncounted: they were written, and the rerun skips them.
     assert 20_000 - 4 * 100 <= int(history_record(client)["updated"]["N"]) <= 20_000
-    streams = boto3.client("dynamodbstreams", endpoint_url=dynamodb_local.url, **LOCAL_CREDENTIALS)
+    streams = boto3.client("dynamodbstreams", endpoint_url=own_dynamodb_local.url, **LOCAL_CREDENTIALS)
     writes = stream_modifies(client, streams)
     assert len(writes) == 20_000
     assert set(writes.values()) == {1}, "no product may be updated twice"

@@ -164,7 +164,7 @@ class History:
                **{name: run_counts.get(name, 0) for name in COUNTERS}}
         if error:
             run["error"] = error[:1000]
-        values: dict[str, Any] = {":now": _now_iso(), ":run": [run], ":empty": [],
+        values: dict[str, Any] = {":run": [run], ":empty": [],
                                   **{f":{name}": totals[name] for name in COUNTERS}}
         expression = ("SET runs = list_append(if_not_exists(runs, :empty), :run), "
                       + ", ".join(f"{n} = :{n}" for n in COUNTERS))
@@ -173,6 +173,7 @@ class History:
             expression += ", #status = :status, finishedAt = :now"
             names["#status"] = "status"
             values[":status"] = status
+            values[":now"] = run["finishedAt"]
         if error:
             expression += ", #error = :error"
             names["#error"] = "error"
