@@ -247,9 +247,11 @@ def run_up(endpoint: Endpoint, **backfill: Any) -> list[Any]:
 
 
 def written_keys(params: dict[str, Any]) -> set[str]:
-    """The product ids an UpdateItem or BatchExecuteStatement request is about to write."""
+    """The product ids an UpdateItem, TransactWriteItems or BatchExecuteStatement request is about to write."""
     if params.get("TableName") == PRODUCTS:
         return {params["Key"]["id"]["S"]}
+    if "TransactItems" in params:
+        return {action["Update"]["Key"]["id"]["S"] for action in params["TransactItems"] if "Update" in action}
     return {p["S"] for s in params.get("Statements", []) for p in s["Parameters"]
             if p.get("S", "").startswith("product-")}
 
@@ -276,7 +278,7 @@ def test_a_change_made_between_read_and_write_is_never_overwritten(ddb: tuple[En
                                                       ":u": {"S": "2026-11-23T00:00:00Z"}})
         writer.delete_item(TableName=PRODUCTS, Key={"id": {"S": "product-000011"}})
 
-    operation = "UpdateItem" if write_api == "update-item" else "BatchExecuteStatement"
+    operation = {"update-item": "UpdateItem", "transact": "TransactWriteItems"}.get(write_api, "BatchExecuteStatement")
     client.meta.events.register(f"before-parameter-build.dynamodb.{operation}", interfere)
     options = RunOptions(backfill=BackfillOptions(total_segments=1, workers=1, write_api=write_api),
                          log=lambda message: None)

@@ -48,7 +48,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
                         help="items per page, so per checkpoint")
     parser.add_argument("--write-api", choices=WRITE_APIS,
                         help="batch-statement: 25 conditional PartiQL UPDATEs per request; update-item: one "
-                             "conditional UpdateItem each. Default: batch-statement where the endpoint honours "
+                             "conditional UpdateItem each; transact: 100 conditional updates per TransactWriteItems "
+                             "(twice the write units on AWS). Default: batch-statement where the endpoint honours "
                              "PartiQL conditions (probed before the first write), else update-item")
     parser.add_argument("--max-writes-per-second", type=number_in(1, 1_000_000, integer=True), metavar="N",
                         help="cap this process's item writes per second, all segments together (default: the "

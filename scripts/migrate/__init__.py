@@ -5,4 +5,4 @@ Migrations themselves import only `scripts.migrate.api`.
 
 # How the backfill engine sends its conditional writes (scripts/migrate/writes.py); here so that
 # `tables migrate --help` can list them without loading botocore.
-WRITE_APIS = ("batch-statement", "update-item")
+WRITE_APIS = ("batch-statement", "update-item", "transact")

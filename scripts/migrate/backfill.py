@@ -181,6 +181,8 @@ class BackfillRun:
                     elif reply.outcome == "retry":
                         throttled = True
                         self._retry_throttled(write, again, counts)
+                    elif reply.outcome == "resend":
+                        again.append(write)
                     else:
                         self._retry_changed(write, reply.current, again, counts)
             if throttled:
