@@ -47,5 +47,5 @@ def test_describe_names_what_an_update_changes() -> None:
 
 
 def test_an_unknown_write_api_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"^unknown write API 'put-item'; known: batch-statement, update-item$"):
+    with pytest.raises(ValueError, match=r"^unknown write API 'put-item'; known: batch-statement, update-item, transact$"):
         writer_for("put-item", client=None)
