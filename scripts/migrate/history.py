@@ -32,8 +32,6 @@ RECORD = "RECORD"
 SEGMENT_PREFIX = "SEGMENT#"
 LOCK_KEY = {"pk": {"S": "LOCK"}, "sk": {"S": "LOCK"}}
 COUNTERS = ("scanned", "updated", "skipped", "failed")
-# What a record's status can be. Only `succeeded` is applied; every other one is resumed by the next `up`.
-STATUSES = ("running", "succeeded", "failed", "interrupted", "incomplete")
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
