@@ -11,6 +11,9 @@ Approaches, each against a freshly loaded products table, in one run:
   condition, UnprocessedItems not retried. It can overwrite a concurrent change and resurrect a deleted item;
 - engine: `tables migrate up` (migration 0001) in-process, with a client built as the command builds it, and
   its defaults unless the approach names options (`engine/workers=4/api=update-item`);
+- engine@REF (`engine@d406c61`, `engine@HEAD/workers=8`): the engine as committed at REF, extracted into a
+  directory of its own and run there by engine_worker.py in a process of its own, measured around `up` as
+  the in-process engine is; two of them side by side compare versions of the engine in one run;
 - raw UpdateItem / raw BatchExecuteStatement: the endpoint's write rate with 16 client threads and nothing
   else (no scan, no conditions, no checkpoints).
 
@@ -27,44 +30,52 @@ For each approach: wall time, client CPU (this process's CPU time over the run, 
 from __future__ import annotations
 
 import argparse
+import functools
+import io
+import json
 import os
 import statistics
+import subprocess
 import sys
+import tarfile
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
+from benchmarks.engine_worker import add_latency, endpoint_cpu, run_engine
 from components.families import plan_from_stack_file
 from scripts import local_endpoint
-from scripts.aws import Connection
 from scripts.create_tables import create_tables
-from scripts.migrate.backfill import BackfillOptions
-from scripts.migrate.history import History
-from scripts.migrate.registry import discover
-from scripts.migrate.runner import RunOptions, up
 from scripts.schema_files import declared_schema
-from tests.project import MIGRATIONS_DIR, PROJECT, PROJECT_DIR
+from tests.project import PROJECT, PROJECT_DIR
 
 PLANS = plan_from_stack_file(PROJECT_DIR, "dev")
 NAMES = {(p.family, p.spec.key): p.name for p in PLANS}
 PRODUCTS = NAMES[("creator-platform", "products")]
 HISTORY = NAMES[("migration-history", "migrations")]
 RAW_CLIENTS = 16
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+WORKER = Path(__file__).resolve().parent / "engine_worker.py"
 
 
-def add_latency(client: Any, seconds: float) -> Any:
-    """Sleep before every request this client sends (each retry too), as a network round trip would."""
-    if seconds:
-        def wait(**_: Any) -> None:
-            time.sleep(seconds)  # returning None lets botocore send the request
-        client.meta.events.register("before-send.dynamodb", wait)
-    return client
+@dataclass
+class Measurement:
+    seconds: float
+    client_cpu: float
+    endpoint_cpu: float
+    items: int
+
+
+def measure(run: Callable[[], int], endpoint_pid: int) -> Measurement:
+    wall, cpu, java = time.perf_counter(), time.process_time(), endpoint_cpu(endpoint_pid)
+    items = run()
+    return Measurement(time.perf_counter() - wall, time.process_time() - cpu, endpoint_cpu(endpoint_pid) - java, items)
 
 
 def plain_client(url: str, latency: float, pool: int = 10) -> Any:
@@ -73,24 +84,6 @@ def plain_client(url: str, latency: float, pool: int = 10) -> Any:
                     parameter_validation=False)
     return add_latency(boto3.client("dynamodb", endpoint_url=url, config=config, **local_endpoint.LOCAL_CREDENTIALS),
                        latency)
-
-
-def engine_client(url: str, latency: float, workers: int) -> Any:
-    """The client `tables migrate up` builds (scripts/commands/migrate.py), with its default retry settings."""
-    # As `tables ... --local` does: local engines take any credentials.
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", local_endpoint.LOCAL_CREDENTIALS["aws_access_key_id"])
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", local_endpoint.LOCAL_CREDENTIALS["aws_secret_access_key"])
-    client = Connection(endpoint_url=url, region=local_endpoint.LOCAL_CREDENTIALS["region_name"],
-                        retry_mode="adaptive", max_attempts=10).client(max_pool_connections=workers + 4,
-                                                                       parameter_validation=False)
-    return add_latency(client, latency)
-
-
-def endpoint_cpu(pid: int) -> float:
-    """User+system CPU seconds of the endpoint process (and of its threads) so far."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
 
 
 # --- loading ----------------------------------------------------------------------------------------
@@ -161,12 +154,31 @@ def unconditional_writer(url: str, latency: float) -> int:
 
 
 def engine(url: str, latency: float, **overrides: Any) -> int:
-    options = BackfillOptions(**overrides)
-    dynamo = engine_client(url, latency, options.workers)
-    run = RunOptions(backfill=options, log=lambda m: None)
-    [result] = up(dynamo, PLANS, History(dynamo, HISTORY), discover(MIGRATIONS_DIR), run)
-    assert result.outcome == "succeeded", result
-    return result.counts["updated"]
+    """`migrate up` in this process, with a client built as the command builds it."""
+    return run_engine(PROJECT_DIR, url, latency, **overrides)
+
+
+@functools.cache
+def checkout(ref: str) -> Path:
+    """The project as committed at ref, extracted once per run into a directory of its own."""
+    commit = subprocess.run(["git", "-C", str(PROJECT_DIR), "rev-parse", "--short", ref], capture_output=True,
+                            text=True, check=True).stdout.strip()
+    tree = Path(tempfile.mkdtemp(prefix=f"bench-engine-{commit}-"))
+    archive = subprocess.run(["git", "-C", str(PROJECT_DIR), "archive", "--format=tar", commit],
+                             capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(tree, filter="data")
+    return tree
+
+
+def engine_at(ref: str, url: str, latency: float, endpoint_pid: int, **overrides: Any) -> Measurement:
+    """The engine as committed at ref, in a process of its own (engine_worker.py), measured around `up`."""
+    tree = checkout(ref)
+    done = subprocess.run([sys.executable, str(WORKER), url, str(latency), str(endpoint_pid), json.dumps(overrides)],
+                          cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"the engine at {ref} failed:\n{done.stderr}")
+    return Measurement(**json.loads(done.stdout.splitlines()[-1]))
 
 
 def raw(url: str, latency: float, products: int, batched: bool) -> int:
@@ -197,24 +209,39 @@ ENGINE_OPTIONS = {"workers": ("workers", int), "segments": ("total_segments", in
                   "api": ("write_api", str)}
 
 
-def approach(name: str, products: int) -> Callable[[str, float], int]:
-    """An approach by name; `engine/workers=4/segments=16/page=250/api=update-item` sets engine options."""
+# url, added latency, the endpoint's pid -> what one run of the approach measured
+Approach = Callable[[str, float, int], Measurement]
+
+
+def in_process(run: Callable[[str, float], int]) -> Approach:
+    return lambda url, latency, pid: measure(lambda: run(url, latency), pid)
+
+
+def approach(name: str, products: int) -> Approach:
+    """An approach by name.
+
+    `engine/workers=4/segments=16/page=250/api=update-item` sets engine options; `engine@REF` (with the same
+    options after it) is the engine as committed at REF, run in a process of its own.
+    """
     base, *settings = name.split("/")
-    if base == "engine":
-        overrides = {}
+    if base == "engine" or base.startswith("engine@"):
+        overrides: dict[str, Any] = {}
         for setting in settings:
             key, _, value = setting.partition("=")
             field, kind = ENGINE_OPTIONS[key]
             overrides[field] = kind(value)
         if "workers" in overrides and "total_segments" not in overrides:
             overrides["total_segments"] = overrides["workers"]
-        return lambda url, latency: engine(url, latency, **overrides)
+        if base == "engine":
+            return in_process(lambda url, latency: engine(url, latency, **overrides))
+        ref = base.partition("@")[2]
+        return lambda url, latency, pid: engine_at(ref, url, latency, pid, **overrides)
     if settings:
         raise SystemExit(f"{base} takes no options")
-    return {"team": lambda url, latency: team_script(url, latency),
-            "unconditional": lambda url, latency: unconditional_writer(url, latency),
-            "raw-update-item": lambda url, latency: raw(url, latency, products, batched=False),
-            "raw-batch-statement": lambda url, latency: raw(url, latency, products, batched=True)}[base]
+    return in_process({"team": lambda url, latency: team_script(url, latency),
+                       "unconditional": lambda url, latency: unconditional_writer(url, latency),
+                       "raw-update-item": lambda url, latency: raw(url, latency, products, batched=False),
+                       "raw-batch-statement": lambda url, latency: raw(url, latency, products, batched=True)}[base])
 
 
 LABELS = {"team": "team script (sequential UpdateItem)",
@@ -224,18 +251,11 @@ LABELS = {"team": "team script (sequential UpdateItem)",
           "raw-batch-statement": f"raw BatchExecuteStatement ({RAW_CLIENTS} clients)"}
 
 
-@dataclass
-class Measurement:
-    seconds: float
-    client_cpu: float
-    endpoint_cpu: float
-    items: int
-
-
-def measure(run: Callable[[], int], endpoint_pid: int) -> Measurement:
-    wall, cpu, java = time.perf_counter(), time.process_time(), endpoint_cpu(endpoint_pid)
-    items = run()
-    return Measurement(time.perf_counter() - wall, time.process_time() - cpu, endpoint_cpu(endpoint_pid) - java, items)
+def label(name: str) -> str:
+    base, _, ref = name.partition("/")[0].partition("@")
+    if ref:
+        return f"engine at {ref} (own process){name[len(base) + 1 + len(ref):]}"
+    return LABELS.get(name, name)
 
 
 def main() -> None:
@@ -256,14 +276,13 @@ def main() -> None:
         for _ in range(args.warm_up):
             for name in ("engine", "engine/api=transact", "unconditional"):
                 reset(endpoint.url, args.products)
-                approach(name, args.products)(endpoint.url, 0.0)
+                approach(name, args.products)(endpoint.url, 0.0, endpoint.pid)
         for latency in latencies:
             for run in range(args.runs):
                 shift = run % len(names)  # rotate the order so no approach always follows the same one
                 for name in names[shift:] + names[:shift]:
                     reset(endpoint.url, args.products)
-                    run_it = approach(name, args.products)
-                    m = measure(lambda: run_it(endpoint.url, latency), endpoint.pid)  # noqa: B023 (called at once)
+                    m = approach(name, args.products)(endpoint.url, latency, endpoint.pid)
                     assert m.items == args.products, (name, m.items)
                     results.setdefault((latency, name), []).append(m)
                     print(f"{latency * 1000:g} ms  run {run + 1}  {name:<32} {m.seconds:7.2f}s "
@@ -285,7 +304,7 @@ def report(results: dict[tuple[float, str], list[Measurement]], names: list[str]
         for name in names:
             runs = results[(latency, name)]
             seconds = medians[(latency, name)] = statistics.median(m.seconds for m in runs)
-            print(f"| {latency * 1000:g} ms | {LABELS.get(name, name)} | {seconds:.2f} | {products / seconds:,.0f} | "
+            print(f"| {latency * 1000:g} ms | {label(name)} | {seconds:.2f} | {products / seconds:,.0f} | "
                   f"{statistics.median(m.client_cpu for m in runs) * per_k:.3f} | "
                   f"{statistics.median(m.endpoint_cpu for m in runs) * per_k:.3f} |")
     reference = "unconditional" if "unconditional" in names else names[0]
@@ -293,6 +312,12 @@ def report(results: dict[tuple[float, str], list[Measurement]], names: list[str]
         ratios = ", ".join(f"{name} {medians[(latency, reference)] / medians[(latency, name)]:.2f}x"
                            for name in names if name != reference)
         print(f"\n{latency * 1000:g} ms, speed relative to {reference} (above 1: faster): {ratios}")
+    versions = [name for name in names if name.startswith("engine@")]
+    for latency in latencies if len(versions) > 1 else []:
+        first = versions[0]
+        ratios = ", ".join(f"{name} {medians[(latency, first)] / medians[(latency, name)]:.3f}x"
+                           for name in versions[1:])
+        print(f"\n{latency * 1000:g} ms, engine versions relative to {first} (above 1: faster): {ratios}")
 
 
 if __name__ == "__main__":
