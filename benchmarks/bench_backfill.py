@@ -252,9 +252,9 @@ LABELS = {"team": "team script (sequential UpdateItem)",
 
 
 def label(name: str) -> str:
-    base, _, ref = name.partition("/")[0].partition("@")
-    if ref:
-        return f"engine at {ref} (own process){name[len(base) + 1 + len(ref):]}"
+    base, *settings = name.split("/")
+    if base.startswith("engine@"):
+        return ", ".join([f"engine at {base.partition('@')[2]} (own process)", *settings])
     return LABELS.get(name, name)
 
 
