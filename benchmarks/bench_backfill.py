@@ -30,10 +30,12 @@ For each approach: wall time, client CPU (this process's CPU time over the run, 
 from __future__ import annotations
 
 import argparse
+import atexit
 import functools
 import io
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -164,6 +166,7 @@ def checkout(ref: str) -> Path:
     commit = subprocess.run(["git", "-C", str(PROJECT_DIR), "rev-parse", "--short", ref], capture_output=True,
                             text=True, check=True).stdout.strip()
     tree = Path(tempfile.mkdtemp(prefix=f"bench-engine-{commit}-"))
+    atexit.register(shutil.rmtree, tree, ignore_errors=True)
     archive = subprocess.run(["git", "-C", str(PROJECT_DIR), "archive", "--format=tar", commit],
                              capture_output=True, check=True).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:

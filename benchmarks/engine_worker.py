@@ -6,10 +6,11 @@ a directory of its own and runs this file there, as its own process:
 
     cd CHECKOUT && PYTHONPATH=CHECKOUT python benchmarks/engine_worker.py URL LATENCY ENDPOINT_PID OPTIONS
 
-OPTIONS is a JSON object of BackfillOptions fields. The file imports only what every version of the
-engine since the backfill's first release has (the runner's `up`, `History`, `discover`, `Connection`),
-and measures around `up` alone, as the in-process approach does: wall time, this process's CPU time
-(all threads) and the endpoint's CPU from /proc. It prints them as one JSON line.
+OPTIONS is a JSON object of BackfillOptions fields. The file imports only what d406c61 (the engine
+before the runner's probe, write cap and interruption) and every later commit have: the runner's `up`,
+`History`, `discover`, `Connection` and the local credentials. It measures around `up` alone, as
+the in-process approach does: wall time, this process's CPU time (all threads) and the endpoint's CPU
+from /proc, and prints them as one JSON line.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local", "region_name": "us-east-1"}
 
 
 def add_latency(client: Any, seconds: float) -> Any:
@@ -44,6 +44,7 @@ def endpoint_cpu(pid: int) -> float:
 def engine_client(url: str, latency: float, workers: int) -> Any:
     """The client `tables migrate up` builds (scripts/commands/migrate.py), with its default retry settings."""
     from scripts.aws import Connection
+    from scripts.local_endpoint import LOCAL_CREDENTIALS
 
     # As `tables ... --local` does: local engines take any credentials.
     os.environ.setdefault("AWS_ACCESS_KEY_ID", LOCAL_CREDENTIALS["aws_access_key_id"])

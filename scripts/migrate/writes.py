@@ -14,9 +14,9 @@ Two ways to send the same conditional writes:
   BatchExecuteStatement at all.
 - `transact`: the UpdateItem requests, up to 100 per TransactWriteItems request. On AWS a
   transactional write costs twice the write units of the same UpdateItem, so this is never the
-  default, and only ever chosen with --write-api; it is for endpoints where it measures faster: on DynamoDB Local
-  it was faster than PartiQL statements on a busy machine and slower on an idle one
-  (benchmarks/RESULTS.md). A transaction is all or nothing: when one write's condition fails, the
+  default, and only ever chosen with --write-api; it is for endpoints where it measures faster:
+  on DynamoDB Local it was faster than PartiQL statements on a busy machine and slower on an idle
+  one (benchmarks/RESULTS.md). A transaction is all or nothing: when one write's condition fails, the
   others in it were not applied and are sent again (`resend`).
 
 Which of the first two an endpoint can take is found out, not guessed from its URL:
