@@ -163,8 +163,11 @@ def engine(url: str, latency: float, **overrides: Any) -> int:
 @functools.cache
 def checkout(ref: str) -> Path:
     """The project as committed at ref, extracted once per run into a directory of its own."""
-    commit = subprocess.run(["git", "-C", str(PROJECT_DIR), "rev-parse", "--short", ref], capture_output=True,
-                            text=True, check=True).stdout.strip()
+    found = subprocess.run(["git", "-C", str(PROJECT_DIR), "rev-parse", "--short", "--verify", f"{ref}^{{commit}}"],
+                           capture_output=True, text=True)
+    if found.returncode:
+        raise SystemExit(f"engine@{ref}: no such commit in {PROJECT_DIR}; name a commit, tag or branch")
+    commit = found.stdout.strip()
     tree = Path(tempfile.mkdtemp(prefix=f"bench-engine-{commit}-"))
     atexit.register(shutil.rmtree, tree, ignore_errors=True)
     archive = subprocess.run(["git", "-C", str(PROJECT_DIR), "archive", "--format=tar", commit],
@@ -231,6 +234,8 @@ def approach(name: str, products: int) -> Approach:
         overrides: dict[str, Any] = {}
         for setting in settings:
             key, _, value = setting.partition("=")
+            if key not in ENGINE_OPTIONS:
+                raise SystemExit(f"{name}: unknown engine option {key!r}; known: {', '.join(ENGINE_OPTIONS)}")
             field, kind = ENGINE_OPTIONS[key]
             overrides[field] = kind(value)
         if "workers" in overrides and "total_segments" not in overrides:
@@ -241,10 +246,13 @@ def approach(name: str, products: int) -> Approach:
         return lambda url, latency, pid: engine_at(ref, url, latency, pid, **overrides)
     if settings:
         raise SystemExit(f"{base} takes no options")
-    return in_process({"team": lambda url, latency: team_script(url, latency),
-                       "unconditional": lambda url, latency: unconditional_writer(url, latency),
-                       "raw-update-item": lambda url, latency: raw(url, latency, products, batched=False),
-                       "raw-batch-statement": lambda url, latency: raw(url, latency, products, batched=True)}[base])
+    others = {"team": lambda url, latency: team_script(url, latency),
+              "unconditional": lambda url, latency: unconditional_writer(url, latency),
+              "raw-update-item": lambda url, latency: raw(url, latency, products, batched=False),
+              "raw-batch-statement": lambda url, latency: raw(url, latency, products, batched=True)}
+    if base not in others:
+        raise SystemExit(f"unknown approach {base!r}; known: engine, engine@REF, {', '.join(others)}")
+    return in_process(others[base])
 
 
 LABELS = {"team": "team script (sequential UpdateItem)",
