@@ -332,4 +332,7 @@ def report(results: dict[tuple[float, str], list[Measurement]], names: list[str]
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # the endpoint is stopped and extracted commits removed on the way out
+        sys.exit("interrupted: no figures reported")
