@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from benchmarks.bench_backfill import HISTORY, PRODUCTS, Measurement, engine, measure, plain_client, reset
@@ -38,14 +38,13 @@ UPDATE = Update(set={"creatorId": "profile-creator", "updatedAt": "2026-12-02T00
 
 
 def in_threads(threads: int, work: Sequence[Any], do: Callable[[Any, Any], None], client: Any) -> None:
+    """Share the work among threads; the first error any of them met is raised here, not lost in its thread."""
     def worker(index: int) -> None:
         for chunk in work[index::threads]:
             do(client, chunk)
-    running = [threading.Thread(target=worker, args=(t,)) for t in range(threads)]
-    for thread in running:
-        thread.start()
-    for thread in running:
-        thread.join()
+    with ThreadPoolExecutor(threads) as pool:
+        for done in [pool.submit(worker, t) for t in range(threads)]:
+            done.result()
 
 
 def engine_scan(client: Any, segments: int = 1) -> int:
