@@ -169,9 +169,9 @@ def main() -> None:
 def report(results: dict[tuple[float, str], list[Measurement]], names: list[str], latencies: list[float],
            products: int, runs: int) -> None:
     print(f"{products:,} products, median of {runs} runs each; writes only from {RAW_CLIENTS} threads\n")
-    print("| added latency | what | seconds (median) | items/s | endpoint CPU s / 1,000 | seconds / writer's run |")
-    print("|---|---|---|---|---|---|")
     for latency in latencies:
+        print("| added latency | what | seconds (median) | items/s | endpoint CPU s / 1,000 | seconds / writer's run |")
+        print("|---|---|---|---|---|---|")
         seconds = {name: statistics.median(m.seconds for m in results[(latency, name)]) for name in names}
         for name in names:
             cpu = statistics.median(m.endpoint_cpu for m in results[(latency, name)]) * 1000 / products
