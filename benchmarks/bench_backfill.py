@@ -269,17 +269,44 @@ def label(name: str) -> str:
     return LABELS.get(name, name)
 
 
+def latencies_ms(text: str) -> list[float]:
+    """`0,5` -> [0.0, 0.005]: added latencies given in milliseconds, as seconds."""
+    try:
+        latencies = [float(ms) / 1000 for ms in text.split(",")]
+    except ValueError:
+        latencies = []
+    if not latencies or any(not 0 <= latency < 10 for latency in latencies):
+        raise argparse.ArgumentTypeError(f"{text!r}: give milliseconds from 0 to 9999, comma-separated (e.g. 0,5)")
+    return latencies
+
+
+def at_least(minimum: int) -> Callable[[str], int]:
+    def number(text: str) -> int:
+        if not text.strip().isdigit() or int(text) < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of at least {minimum}")
+        return int(text)
+    return number
+
+
+def run_arguments(description: str, runs: int, warm_up: str) -> argparse.ArgumentParser:
+    """The options every side-by-side backfill benchmark takes: table size, latencies, runs and warm-up."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--products", type=at_least(1), default=20_000)
+    parser.add_argument("--latency-ms", dest="latencies", type=latencies_ms, default=[0.0, 0.005],
+                        help="comma-separated added latencies in ms (default 0,5)")
+    parser.add_argument("--runs", type=at_least(1), default=runs,
+                        help=f"runs per approach and latency; medians reported (default {runs})")
+    parser.add_argument("--warm-up", type=at_least(0), default=1, help=warm_up)
+    return parser
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--products", type=int, default=20_000)
-    parser.add_argument("--latency-ms", default="0,5", help="comma-separated added latencies (default 0,5)")
-    parser.add_argument("--runs", type=int, default=3, help="runs per approach and latency; medians reported")
+    parser = run_arguments(__doc__.splitlines()[0], runs=3,
+                           warm_up="unmeasured passes of the engine and of the unconditional writer first")
     parser.add_argument("--approaches", default="team,unconditional,engine,raw-update-item,raw-batch-statement")
-    parser.add_argument("--warm-up", type=int, default=1,
-                        help="unmeasured passes of the engine and of the unconditional writer first")
     args = parser.parse_args()
     names = args.approaches.split(",")
-    latencies = [float(ms) / 1000 for ms in args.latency_ms.split(",")]
+    latencies = args.latencies
 
     endpoint = local_endpoint.start(PROJECT, "dynamodb-local", port=0, record=False)
     results: dict[tuple[float, str], list[Measurement]] = {}
