@@ -28,7 +28,6 @@ Latency is added as in bench_backfill.py (a sleep before each request); medians 
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 from collections.abc import Callable
@@ -42,24 +41,23 @@ from benchmarks.bench_backfill import (
     measure,
     plain_client,
     reset,
+    run_arguments,
     unconditional_writer,
 )
-from benchmarks.profile_backfill import TARGET, UPDATE, chunks, in_threads, put_writes, read_all, statement_writes
+from benchmarks.profile_backfill import (
+    TARGET,
+    UPDATE,
+    chunks,
+    in_threads,
+    put_writes,
+    read_all,
+    statement_writes,
+    transact_writes,
+)
 from scripts import local_endpoint
 from scripts.migrate.history import to_item, to_value
-from scripts.migrate.writes import ItemWriter, StatementWriter, Write
+from scripts.migrate.writes import StatementWriter, Write
 from tests.project import PROJECT
-
-
-def transact_updates(client: Any, batch: list[dict[str, Any]]) -> None:
-    """The engine's transact write path: its UpdateItem requests as the actions of one transaction."""
-    writer = ItemWriter(client)
-    actions = []
-    for item in batch:
-        request = writer.request(TARGET, Write(item, UPDATE))
-        request.pop("ReturnConsumedCapacity")  # a transaction takes it once, not per action
-        actions.append({"Update": request})
-    client.transact_write_items(TransactItems=actions)
 
 
 def transact_puts(client: Any, batch: list[dict[str, Any]]) -> None:
@@ -89,8 +87,9 @@ def statement_transactions(client: Any, batch: list[dict[str, Any]]) -> None:
 def key_only_statements(client: Any, batch: list[dict[str, Any]]) -> None:
     """The same PartiQL UPDATEs with the key alone as WHERE: no premise (unsafe; a measure of its cost)."""
     changes = " ".join(f'SET "{name}"=?' for name in UPDATE.set)
-    statements: list[Any] = [{"Statement": f'UPDATE "{PRODUCTS}" {changes} WHERE "id"=?',
-                              "Parameters": [to_value(v) for v in [*UPDATE.set.values(), item["id"]]]}
+    key = " AND ".join(f'"{name}"=?' for name in TARGET.key)
+    statements: list[Any] = [{"Statement": f'UPDATE "{TARGET.table}" {changes} WHERE {key}',
+                              "Parameters": [to_value(v) for v in [*UPDATE.set.values(), *map(item.get, TARGET.key)]]}
                              for item in batch]
     response = client.batch_execute_statement(Statements=statements)
     errors = [answer["Error"] for answer in response["Responses"] if "Error" in answer]
@@ -102,7 +101,7 @@ WRITES: dict[str, tuple[str, Callable[[Any, list[dict[str, Any]]], None], bool, 
     "statements": ("conditional PartiQL UPDATE, 25 per BatchExecuteStatement (engine's default)",
                    statement_writes, False, 25),
     "transact": ("conditional Update, 100 per TransactWriteItems (engine's --write-api transact)",
-                 transact_updates, False, 100),
+                 transact_writes, False, 100),
     "transact-put": ("conditional whole-item Put, 100 per TransactWriteItems", transact_puts, True, 100),
     "statement-transaction": ("conditional PartiQL UPDATE, 100 per ExecuteTransaction",
                               statement_transactions, False, 100),
@@ -137,14 +136,9 @@ def part(name: str, url: str, latency: float, products: int, pid: int) -> Measur
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--products", type=int, default=20_000)
-    parser.add_argument("--latency-ms", default="0,5", help="comma-separated added latencies (default 0,5)")
-    parser.add_argument("--runs", type=int, default=2, help="runs per part and latency; medians reported")
-    parser.add_argument("--warm-up", type=int, default=1, help="unmeasured passes of every part first")
-    args = parser.parse_args()
+    args = run_arguments(__doc__.splitlines()[0], runs=2, warm_up="unmeasured passes of every part first").parse_args()
     names = [*WHOLE_RUNS, *WRITES]
-    latencies = [float(ms) / 1000 for ms in args.latency_ms.split(",")]
+    latencies = args.latencies
     endpoint = local_endpoint.start(PROJECT, "dynamodb-local", port=0, record=False)
     results: dict[tuple[float, str], list[Measurement]] = {}
     try:

@@ -93,12 +93,12 @@ def item_writes(client: Any, batch: list[dict[str, Any]]) -> None:
 
 
 def transact_writes(client: Any, batch: list[dict[str, Any]]) -> None:
+    """The engine's transact write path: its UpdateItem requests as the actions of one transaction."""
     writer = ItemWriter(client)
     actions = []
     for item in batch:
         request = writer.request(TARGET, Write(item, UPDATE))
-        for unsupported in ("ReturnConsumedCapacity",):
-            request.pop(unsupported)
+        request.pop("ReturnConsumedCapacity")  # a transaction takes it once, not per action
         actions.append({"Update": request})
     client.transact_write_items(TransactItems=actions)
 
@@ -112,7 +112,7 @@ def put_writes(client: Any, batch: list[dict[str, Any]]) -> None:
 def checkpoints(client: Any, pages: int) -> int:
     history = History(client, HISTORY)
     counts = {"scanned": 0, "updated": 0, "skipped": 0, "failed": 0}
-    assert history.claim_segment("profile", "products", 0, 60.0) is not None
+    assert history.claim_segment("profile", "products", 0, 16, 60.0) is not None  # segment 0 of 16, as the engine
     for page in range(pages):
         counts["scanned"] += 250
         history.checkpoint("profile", "products", 0, {"id": {"S": f"product-{page:07d}"}}, counts, 60.0)
