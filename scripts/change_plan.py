@@ -22,7 +22,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from components.model.config import PROJECT
+from components.model.config_reader import PROJECT
 from components.model.plan import MANAGED_BY, TablePlan
 from components.model.spec import ON_DEMAND, index_capacity
 from scripts.aws import PARALLEL_TABLES, DynamoDBClient, find_table

@@ -21,7 +21,7 @@ from pulumi.runtime.settings import ROOT, get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from components.model.config import load_stack_file
+from components.model.stack_file import load_stack_file
 
 FAKE_ACCOUNT = "123456789012"
 TABLE_TYPE = "aws:dynamodb/table:Table"

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from components.families import StackPlan, plan_from_stack_file, stack_from_stack_file
-from components.model.config import stack_file, stack_names
 from components.model.plan import TablePlan
+from components.model.stack_file import stack_file, stack_names
 from scripts.errors import ToolError
 
 PROJECT_FILE = "Pulumi.yaml"

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from components.model.config import PROJECT, tag_problem
+from components.model.config_reader import PROJECT
 from components.model.spec import (
     NAME_PATTERN,
     NAME_RULE,
@@ -32,6 +32,7 @@ from components.model.spec import (
     TableClass,
     TableSpec,
 )
+from components.model.tags import tag_problem
 from scripts.errors import ToolError
 from scripts.schema_files import TableSchema, spec_from_schema
 

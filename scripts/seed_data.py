@@ -33,9 +33,9 @@ from components.families.shop_import import (
     jobs_table,
     shops_table,
 )
-from components.model.config import is_production
 from components.model.plan import TablePlan, find_plan
 from components.model.spec import TableSpec
+from components.model.stack_settings import is_production
 from scripts.aws import DynamoDBClient, DynamoDBServiceResource, endpoint_of, find_table, table_not_found, translate
 from scripts.creators import ensure_creator
 from scripts.errors import ToolError
@@ -173,7 +173,7 @@ def seed(client: DynamoDBClient, resource: DynamoDBServiceResource, plans: Seque
     `resource` (a boto3 DynamoDB resource) does the bulk writes with batch_writer; `client` (a plain
     client on the same session) writes creators, whose slug guard needs a transaction.
     """
-    # `environment` is the validated token (components/model/config.py): no spelling of prod gets past.
+    # `environment` is the validated token (components/model/stack_settings.py): no spelling of prod gets past.
     if is_production(environment):
         raise ToolError("Refused", f"seed data is for development stacks; this stack's environment is {environment}")
     targets = [(table, plan.name) for table in SEED_TABLES if (plan := find_plan(plans, table.spec)) is not None]

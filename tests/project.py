@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from components.model.config import stack_names
+from components.model.stack_file import stack_names
 from scripts.project import Project
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent

@@ -16,7 +16,7 @@ from pulumi_policy import EnforcementLevel
 
 from components.families import consumers_from_stack_file
 from components.model.access import READ_ACTIONS, STREAM_ACTIONS, WRITE_ACTIONS
-from components.model.config import load_stack_file
+from components.model.stack_file import load_stack_file
 from policies.iam.access import iam_policy_dynamodb_least_privilege as least_privilege
 from policies.pack import load_environment_config
 from scripts.cli import main

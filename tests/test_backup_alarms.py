@@ -11,16 +11,12 @@ import pulumi
 import pytest
 
 from components.families import FAMILIES, stack_from_stack_file
+from components.model.alarm_settings import AlarmSettings
 from components.model.alarms import READ_OPERATIONS, WRITE_OPERATIONS
-from components.model.config import (
-    AlarmSettings,
-    BackupCopy,
-    BackupSettings,
-    VaultLock,
-    load_stack_file,
-    parse_stack_config,
-)
+from components.model.backup_settings import BackupCopy, BackupSettings, VaultLock
 from components.model.spec import ModelError
+from components.model.stack_file import load_stack_file
+from components.model.stack_settings import parse_stack_config
 from scripts.mock_stack import FAKE_ACCOUNT, DeclaredResource, DeclaredStack, run_program
 from tests.project import PROJECT_DIR, shipped_stacks
 

@@ -26,9 +26,9 @@ from botocore.validate import ParamValidator
 
 from components.families import plan_from_stack_file
 from components.families.migration_history import migrations_table
-from components.model.config import load_stack_file
 from components.model.plan import TablePlan, find_plan
 from components.model.spec import TableSpec
+from components.model.stack_file import load_stack_file
 from policies.iam.access import _problems as least_privilege_problems
 from scripts.migrate.registry import discover
 from tests.project import MIGRATIONS_DIR, PROJECT_DIR, shipped_stacks

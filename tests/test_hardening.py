@@ -18,8 +18,8 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.model.config import load_stack_file
 from components.model.spec import ModelError
+from components.model.stack_file import load_stack_file
 from scripts.cli import main
 from scripts.local_endpoint import Endpoint, free_port
 from scripts.mock_stack import run_program

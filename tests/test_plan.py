@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 
-from components.model.config import engine_encoding, parse_stack_config
 from components.model.family import FamilyDefinition
 from components.model.plan import TablePlan, plan_stack
 from components.model.spec import (
@@ -31,6 +30,8 @@ from components.model.spec import (
     StreamViewType,
     TableSpec,
 )
+from components.model.stack_file import engine_encoding
+from components.model.stack_settings import parse_stack_config
 from scripts.change_plan import (
     CHANGES_PENDING,
     DESTRUCTIVE_PENDING,
@@ -402,8 +403,8 @@ def test_scaffold_round_trip_of_the_dev_stack_plans_nothing_to_do_and_synth_equa
         moto: Endpoint, moto_client: Any, aws_env: dict[str, str], tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
     from components.families import FAMILIES
-    from components.model.config import load_stack_file
     from components.model.plan import by_family
+    from components.model.stack_file import load_stack_file
     from tests.project import PROJECT_DIR
 
     dev = plan_stack(parse_stack_config(load_stack_file(PROJECT_DIR, "dev"), "dev", list(FAMILIES)), FAMILIES)

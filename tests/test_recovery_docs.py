@@ -83,7 +83,7 @@ def test_docs_check_reports_a_stale_section_after_a_stack_file_changes(
 
 def test_cold_storage_copy_and_compliance_lock_are_described() -> None:
     from components.families import stack_from_config
-    from components.model.config import load_stack_file
+    from components.model.stack_file import load_stack_file
 
     config = load_stack_file(PROJECT_DIR, "staging")
     config["dynamodb-tables:backup"] = json.dumps({

@@ -11,8 +11,8 @@ import pulumi
 import pytest
 import yaml
 
-from components.model.config import load_stack_file
 from components.model.spec import ModelError
+from components.model.stack_file import load_stack_file
 from scripts.mock_stack import run_program
 from tests.project import DATA_DIR, PROJECT_DIR
 

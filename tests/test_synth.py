@@ -108,9 +108,9 @@ def test_docs_document_every_index_with_its_access_pattern_and_an_example_query(
 def test_multi_attribute_gsis_lsis_and_include_render_the_same_in_pulumi_and_synth() -> None:
     import pulumi
 
-    from components.model.config import FamilySettings
     from components.model.plan import TablePlan
     from components.model.spec import GlobalIndex, Key, LocalIndex, Projection, TableSpec
+    from components.model.stack_settings import FamilySettings
     from components.resources.table import declare_table
     from scripts.mock_stack import _CloudMocks, _RecordingMonitor
 

@@ -18,9 +18,10 @@ from components.families import (
     shop_import,
 )
 from components.model.access import ConsumerPlan, plan_consumers
-from components.model.config import StackSettings, load_stack_file, parse_stack_config
 from components.model.family import FamilyDefinition
 from components.model.plan import TablePlan, plan_stack
+from components.model.stack_file import load_stack_file
+from components.model.stack_settings import StackSettings, parse_stack_config
 
 FAMILIES: dict[str, FamilyDefinition] = {
     definition.key: definition

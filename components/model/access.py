@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from components.model.config import config_error
+from components.model.config_reader import config_error
 from components.model.plan import TablePlan
 from components.model.spec import ModelError
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from components.model.config import AlarmSettings
+from components.model.alarm_settings import AlarmSettings
 from components.model.plan import TablePlan
 
 NAMESPACE = "AWS/DynamoDB"

@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from components.model.config import MAX_TAGS, FamilySettings, StackSettings, config_error
+from components.model.config_reader import config_error
 from components.model.family import FamilyDefinition
 from components.model.spec import NAME_PATTERN, NAME_RULE, TableSpec, table_error, validate_spec
+from components.model.stack_settings import FamilySettings, StackSettings
+from components.model.tags import MAX_TAGS
 
 MANAGED_BY = "pulumi"
 

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_aws as aws
 
+from components.model.alarm_settings import AlarmSettings
 from components.model.alarms import NAMESPACE, STATISTIC, AlarmPlan, table_alarms
-from components.model.config import AlarmSettings
 from components.model.plan import MANAGED_BY, TablePlan
 
 ALARMS_TOKEN = "dynamodbTables:alarms:StackAlarms"

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_aws as aws
 
-from components.model.config import BackupSettings, backup_name
+from components.model.backup_settings import BackupSettings, backup_name
 from components.model.plan import MANAGED_BY
 from components.resources.access import current_account
 

@@ -24,7 +24,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UnknownValueError
 
 from components.model.alarms import THROTTLE_METRICS
-from components.model.config import is_production
+from components.model.stack_settings import is_production
 from policies.dynamodb.tables import TABLE_TYPE, UNKNOWN, UNSET, read
 
 SELECTION_TYPE = "aws:backup/selection:Selection"
