@@ -1,11 +1,13 @@
 """What applying the model will do to each live table, before `pulumi up` does it: `tables plan`.
 
-`drift` says which fields differ; this module says what each difference costs. The costly cases look
-small in a diff: a key attribute's name or type, a local index or the table's name makes the provider
-delete the table and create an empty one (and pulumi-aws shows no diff at all for a key *type* change);
-a changed GSI is deleted and built again, failing its queries meanwhile; a new GSI backfills for as long
-as the table is large. Each difference gets a class (`ChangeClass`), the consequence in words, and for
-index builds an estimate of the backfill.
+`drift` says which fields differ; this module says what each difference costs, by the rules of the
+settings registry (`scripts/table_settings.py`), each traced to the Terraform AWS provider's
+`aws_dynamodb_table` that pulumi-aws is built on. The costly cases look small in a diff: a key
+attribute's name, a local index or the table's name makes the provider delete the table and create an
+empty one; a key attribute's *type* is not applied at all; a changed GSI is deleted and built again,
+failing its queries meanwhile; a new GSI backfills for as long as the table is large; a new stream view
+type gives the stream a new ARN. Each difference gets a class (`ChangeClass`), the consequence in words,
+and for index builds an estimate of the backfill.
 
 Tables a stack adopts (`existing`) also get an import check: whether `pulumi up` can take them over as
 declared, and if not, the `importIgnoreChanges` entry that makes the adoption match.
@@ -14,10 +16,11 @@ declared, and if not, the `importIgnoreChanges` entry that makes the adoption ma
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -31,6 +34,7 @@ from scripts.errors import ToolError
 from scripts.export_tables import tables_with_prefix
 from scripts.live import LiveTable, is_unsupported, read_live
 from scripts.schema_files import TableSchema, declared_schema
+from scripts.table_settings import ChangeClass, setting_of
 
 # An on-demand table's index backfill has no published rate. This is a planning figure, not AWS's; pass
 # --backfill-rate with what your own tables showed (the time an earlier index took / the item count).
@@ -38,50 +42,30 @@ DEFAULT_BACKFILL_ITEMS_PER_SECOND = 1000.0
 ITEM_COUNT_NOTE = "Item counts are DynamoDB's own, refreshed about every six hours."
 
 
-class ChangeClass(StrEnum):
-    CREATE = "create"
-    UPDATE = "update"
-    INDEX_CREATE = "index-create"
-    INDEX_DELETE = "index-delete"
-    INDEX_REBUILD = "index-rebuild"
-    REPLACE = "replace"
-    BLOCKED = "blocked"
+__all__ = ["Change", "ChangeClass", "StackChanges", "TableChanges", "format_plan", "plan_changes"]
 
-
-# Changes that lose data or break queries: a person names the table with --allow-replace to go ahead.
-DESTRUCTIVE = frozenset({ChangeClass.REPLACE, ChangeClass.INDEX_REBUILD, ChangeClass.INDEX_DELETE})
+# Changes that lose data, break queries or move a stream: a person names the table with --allow-replace.
+DESTRUCTIVE = frozenset({ChangeClass.REPLACE, ChangeClass.INDEX_REBUILD, ChangeClass.INDEX_DELETE,
+                         ChangeClass.STREAM_CYCLE})
+# Changes no flag lifts: AWS refuses them as one step, or pulumi up silently leaves them undone.
+REFUSED = frozenset({ChangeClass.BLOCKED, ChangeClass.NOT_APPLIED})
 SYMBOL = {ChangeClass.CREATE: "+", ChangeClass.UPDATE: "~", ChangeClass.INDEX_CREATE: "+",
           ChangeClass.INDEX_DELETE: "-", ChangeClass.INDEX_REBUILD: "+-", ChangeClass.REPLACE: "+-",
-          ChangeClass.BLOCKED: "!"}
+          ChangeClass.BLOCKED: "!", ChangeClass.NOT_APPLIED: "!", ChangeClass.STREAM_CYCLE: "~"}
 
 # Exit codes of `tables plan`.
 NOTHING_TO_DO, CHANGES_PENDING, DESTRUCTIVE_PENDING = 0, 1, 3
 
-# The pulumi-aws properties behind each compared field: what `importIgnoreChanges` must list to leave
-# that field as it is live during an adoption. Fields absent here (keys, local indexes) can't be left.
-PROPERTIES_OF_FIELD = {
-    "billingMode": ("billingMode", "readCapacity", "writeCapacity"),
-    "stream": ("streamEnabled", "streamViewType"),
-    "tableClass": ("tableClass",),
-    "deletionProtection": ("deletionProtectionEnabled",),
-    "ttl": ("ttl",),
-    "pitr": ("pointInTimeRecovery",),
-    "encryption": ("serverSideEncryption",),
-    "encryption.kmsKey": ("serverSideEncryption",),
-    "attributes": ("attributes",),
-    "globalIndexes": ("globalSecondaryIndexes",),
-    "tags": ("tags",),
-}
+# AttributeDefinitions are not a drift field (an index or key change shows them), but an import compares them.
+ATTRIBUTES_FIELD = "attributes"
 
 
 def properties_of(field_name: str) -> tuple[str, ...] | None:
-    """The Pulumi properties a field lives in, or None when no property can leave it as it is."""
-    head = field_name.split(".", 1)[0]
-    if field_name in PROPERTIES_OF_FIELD:
-        return PROPERTIES_OF_FIELD[field_name]
-    if head in ("globalIndexes", "tags"):
-        return PROPERTIES_OF_FIELD[head]
-    return None
+    """The pulumi-aws properties a field lives in (what `importIgnoreChanges` must list to leave it as it is
+    live during an adoption), or None when no property can (keys, local indexes)."""
+    if field_name == ATTRIBUTES_FIELD:
+        return ("attributes",)
+    return setting_of(field_name).properties
 
 
 @dataclass(frozen=True)
@@ -165,6 +149,13 @@ class TableChanges:
     def blocked(self) -> list[Change]:
         return [c for c in self.changes if c.change_class is ChangeClass.BLOCKED and not c.deferred]
 
+    def not_applied(self) -> list[Change]:
+        return [c for c in self.changes if c.change_class is ChangeClass.NOT_APPLIED and not c.deferred]
+
+    @property
+    def import_fails(self) -> bool:
+        return self.import_check is not None and not self.import_check.adoptable
+
     def as_json(self) -> dict[str, Any]:
         return {"table": self.plan.name, "key": self.label, "action": self.symbol.strip() or "none",
                 "existing": self.plan.existing, "renamedFrom": self.renamed_from.schema.name if self.renamed_from
@@ -199,35 +190,80 @@ def backfill_estimate(plan: TablePlan, index_name: str, live: LiveTable, rate: f
     return seconds, f"backfill {duration(seconds)} ({how})"
 
 
-# Settings that switch on and off in place, but whose value AWS will not change while they are on:
-# field -> (why a change while on is blocked, what turning it off does, what turning it on does).
-SWITCHED_SETTINGS = {
-    "stream": ("AWS rejects a new view type while the stream is on: turn the stream off in one deploy, then on "
-               "with the new type in the next (consumers miss the changes in between)",
-               "the stream stops; its consumers get no more records",
-               "a new stream starts; consumers must read its new ARN"),
-    "ttl": ("AWS rejects a new TTL attribute while TTL is on: disable TTL in one deploy, then enable it with the "
-            "new attribute in a later one (disabling can take up to an hour)",
-            "expired items are no longer deleted",
-            "items whose {declared} is in the past get deleted, within days"),
-}
+def _names_only(value: Any) -> Any:
+    """A key or index value without its attribute types: what the provider's diff sees. The `attribute` set is
+    not ForceNew, index set elements name their key attributes without types, and CustomizeDiff clears an
+    attribute-only change (terraform-provider-aws table.go, ResourceTable; pulumi-aws#1057)."""
+    if isinstance(value, tuple) and value and isinstance(value[0], tuple) and len(value[0]) == 3 \
+            and all(isinstance(part, str) for part in value[0]):
+        return tuple((name, role) for name, _, role in value)  # a key schema
+    if isinstance(value, tuple) and len(value) == 3 and isinstance(value[0], tuple):
+        return (_names_only(value[0]), value[1], value[2])  # an index: keys, projection, non-key attributes
+    return value
+
+
+def _type_change(declared: Any, live: Any, index: bool) -> str:
+    """'placedAt S => N' for each key attribute whose type alone changed (of a key schema, or an index value)."""
+    want, have = (declared[0], live[0]) if index else (declared, live)
+    before = {name: kind for name, kind, _ in have}
+    return ", ".join(f"{name} {before[name]} => {kind}" for name, kind, _ in want
+                     if name in before and before[name] != kind)
+
+
+def replace_consequence(plan: TablePlan, old: LiveTable, what: str) -> str:
+    """The table `old` is deleted: say so with its item count, and say when the deletion will fail instead.
+
+    Pulumi refuses to delete a resource with `protect` (pulumi/pulumi, the engine's step generator checks
+    `Protect` before a delete or replace); DynamoDB refuses DeleteTable while deletion protection is on."""
+    count = old.item_count
+    text = (f"{what}: {old.schema.name} is deleted ({count:,} item{'' if count == 1 else 's'} lost) and "
+            f"{plan.name} created empty")
+    stoppers = []
+    if plan.protect:
+        stoppers.append("the stack sets protect, so Pulumi refuses to delete the table")
+    if old.schema.create.get("DeletionProtectionEnabled"):
+        stoppers.append(f"deletion protection is on for {old.schema.name}, so DeleteTable fails")
+    if stoppers:
+        text += (f"; but pulumi up will fail instead, deleting nothing: {'; '.join(stoppers)} (lift them only "
+                 "after the data is copied elsewhere)")
+    return text
 
 
 def classify(plan: TablePlan, difference: Difference, live: LiveTable, rate: float) -> Change:
+    """One difference's class and consequence, by the registry's rule for its setting."""
     name, declared, have = difference.field, difference.declared, difference.live
-    items = f"{live.item_count:,} items lost"
+    want_value, live_value = difference.declared_value, difference.live_value
+    setting = setting_of(name)
 
     def change(change_class: ChangeClass, consequence: str, seconds: float | None = None) -> Change:
         return Change(name, change_class, declared, have, consequence, backfill_seconds=seconds)
 
-    if name == "keys":
-        return change(ChangeClass.REPLACE, f"the key schema changes: the table is deleted and recreated empty: {items}")
-    if name.startswith("localIndexes."):
+    both = declared is not None and have is not None
+    types_only = both and _names_only(want_value) == _names_only(live_value)
+    if setting.field == "keys":
+        # hash_key and range_key are ForceNew (ResourceTable schema); a type alone is an `attribute` change.
+        if types_only:
+            return change(ChangeClass.NOT_APPLIED,
+                          f"only the key attribute type changes ({_type_change(want_value, live_value, False)}): "
+                          "pulumi up shows no diff and changes nothing, and every plan reports it again; to change "
+                          "it, create a new table with the new key type, copy the items with a data migration, move "
+                          "readers and writers, then retire the old table")
+        return change(ChangeClass.REPLACE, replace_consequence(plan, live, "the key schema changes"))
+    if setting.field == "localIndexes":
         index = name.split(".", 1)[1]
+        if types_only:
+            return change(ChangeClass.NOT_APPLIED,
+                          f"only local index {index}'s key attribute type changes "
+                          f"({_type_change(want_value, live_value, True)}): pulumi up shows no diff and changes "
+                          "nothing; local indexes exist only from a table's creation, so the remedy is a new table "
+                          "with the index, and a data migration")
         verb = "added" if have is None else "removed" if declared is None else "changed"
-        return change(ChangeClass.REPLACE, f"local index {index} {verb}: DynamoDB sets local indexes only at "
-                                           f"creation, so the table is deleted and recreated empty: {items}")
-    if name.startswith("globalIndexes."):
+        return change(ChangeClass.REPLACE, replace_consequence(
+            plan, live, f"local index {index} {verb} (local_secondary_index is ForceNew)"))
+    if setting.field == "globalIndexes.capacity":
+        return change(ChangeClass.UPDATE, "in place, no downtime: the index's throughput is updated "
+                                          "(UpdateGlobalSecondaryIndexAction)")
+    if setting.field == "globalIndexes":
         index = name.split(".")[1]
         if name.endswith(".status"):
             return change(ChangeClass.INDEX_CREATE, f"{index} is being built ({have}): pulumi up waits until it is "
@@ -235,6 +271,12 @@ def classify(plan: TablePlan, difference: Difference, live: LiveTable, rate: flo
         if declared is None:
             return change(ChangeClass.INDEX_DELETE, f"{index} is deleted: queries on it start failing "
                                                     "(the table's items stay)")
+        if types_only:
+            return change(ChangeClass.NOT_APPLIED,
+                          f"only {index}'s key attribute type changes ({_type_change(want_value, live_value, True)}): "
+                          "pulumi up shows no diff and changes nothing, and every plan reports it again; to change "
+                          "it, add a new index under a new name on an attribute of the new type, backfill that "
+                          "attribute with a data migration, move the queries, then drop the old index")
         seconds, estimate = backfill_estimate(plan, index, live, rate)
         if have is None:
             return change(ChangeClass.INDEX_CREATE, f"one index per UpdateTable call; {index} is unusable until "
@@ -242,28 +284,55 @@ def classify(plan: TablePlan, difference: Difference, live: LiveTable, rate: flo
                           seconds)
         return change(ChangeClass.INDEX_REBUILD, f"{index} is deleted, then created again: missing in between, its "
                                                  f"queries fail until it is ACTIVE; {estimate}", seconds)
-    if name in SWITCHED_SETTINGS:
-        blocked, turned_off, turned_on = SWITCHED_SETTINGS[name]
-        if declared != "off" and have != "off":
-            return change(ChangeClass.BLOCKED, blocked)
-        what = turned_off if declared == "off" else turned_on.format(declared=declared)
-        return change(ChangeClass.UPDATE, f"in place, no downtime: {what}")
-    if name == "tableClass":
+    if setting.field == "stream":
+        if want_value is not None and live_value is not None:
+            consumers = ", ".join(plan.spec.stream.consumers) if plan.spec.stream else "none declared"
+            return change(ChangeClass.STREAM_CYCLE,
+                          f"the provider disables the stream and enables it again with {declared} in the same "
+                          f"update: the stream ARN changes, and its consumers ({consumers}) must read the new ARN; "
+                          "records written in between reach no one")
+        if want_value is None:
+            return change(ChangeClass.UPDATE, "in place, no downtime: the stream stops; its consumers get no more "
+                                              "records")
+        return change(ChangeClass.UPDATE, "in place, no downtime: a new stream starts; consumers must read its "
+                                          "new ARN")
+    if setting.field == "ttl":
+        if want_value is not None and live_value is not None:
+            return change(ChangeClass.BLOCKED, "AWS rejects a new TTL attribute while TTL is on: disable TTL in "
+                                               "one deploy, then enable it with the new attribute in a later one "
+                                               "(disabling can take up to an hour)")
+        if want_value is None:
+            return change(ChangeClass.UPDATE, "in place, no downtime: expired items are no longer deleted")
+        return change(ChangeClass.UPDATE, f"in place, no downtime: items whose {declared} is in the past get "
+                                          "deleted, within days")
+    if setting.field == "tableClass":
         return change(ChangeClass.UPDATE, "in place, no downtime (AWS allows two table class changes per 30 days)")
-    if name == "billingMode":
+    if setting.field == "billingMode":
         return change(ChangeClass.UPDATE, "in place, no downtime (AWS limits how often a table switches billing mode)")
-    if name.startswith("encryption"):
+    if setting.field == "capacity":
+        return change(ChangeClass.UPDATE, "in place, no downtime: the table's throughput is updated")
+    if setting.field.startswith("encryption"):
         return change(ChangeClass.UPDATE, "in place: the table stays available while DynamoDB switches keys")
     return change(ChangeClass.UPDATE, "in place, no downtime")
 
 
 def _attribute_difference(declared: TableSchema, live: TableSchema) -> Difference | None:
     """AttributeDefinitions differ when an index adds or drops a key attribute: a property of its own."""
-    def text(schema: TableSchema) -> str:
-        return ", ".join(f"{a['AttributeName']}:{a['AttributeType']}"
-                         for a in sorted(schema.create["AttributeDefinitions"], key=lambda a: a["AttributeName"]))
-    want, have = text(declared), text(live)
-    return None if want == have else Difference("attributes", want, have)
+    def value(schema: TableSchema) -> tuple[tuple[str, str], ...]:
+        return tuple(sorted((a["AttributeName"], a["AttributeType"]) for a in schema.create["AttributeDefinitions"]))
+
+    def text(attributes: tuple[tuple[str, str], ...]) -> str:
+        return ", ".join(f"{name}:{kind}" for name, kind in attributes)
+
+    want, have = value(declared), value(live)
+    return None if want == have else Difference(ATTRIBUTES_FIELD, text(want), text(have), want, have)
+
+
+def _covered_capacity(differences: Sequence[Difference]) -> list[Difference]:
+    """An index's capacity alongside the index's own creation, deletion or rebuild says nothing more."""
+    rebuilt = {d.field for d in differences if d.field.startswith("globalIndexes.") and d.field.count(".") == 1}
+    return [d for d in differences
+            if not (d.field.endswith(".capacity") and d.field.rsplit(".", 1)[0] in rebuilt)]
 
 
 def table_changes(client: DynamoDBClient, plan: TablePlan, rate: float) -> TableChanges:
@@ -271,7 +340,7 @@ def table_changes(client: DynamoDBClient, plan: TablePlan, rate: float) -> Table
     live = read_live(client, plan.name)
     if live is None:
         return TableChanges(plan, None, [Change("table", ChangeClass.CREATE, plan.name, None, "new empty table")])
-    differences = compare(declared, live)
+    differences = _covered_capacity(compare(declared, live))
     result = TableChanges(plan, live, [classify(plan, d, live, rate) for d in differences])
     if plan.existing:
         attributes = _attribute_difference(declared, live.schema)
@@ -316,19 +385,26 @@ class StackChanges:
     def blocked(self) -> list[TableChanges]:
         return [t for t in self.tables if t.blocked()]
 
+    def not_applied(self) -> list[TableChanges]:
+        return [t for t in self.tables if t.not_applied()]
+
+    def import_failures(self) -> list[TableChanges]:
+        return [t for t in self.tables if t.import_fails]
+
     def exit_code(self) -> int:
-        if self.not_allowed() or self.blocked():
+        if self.not_allowed() or self.blocked() or self.not_applied() or self.import_failures():
             return DESTRUCTIVE_PENDING
         pending = any(t.changes or (t.import_check and not t.import_check.adoptable) for t in self.tables)
         return CHANGES_PENDING if pending else NOTHING_TO_DO
 
     def index_builds(self) -> list[tuple[TableChanges, list[Change]]]:
-        """Per table, the index builds in the order the provider issues them (one UpdateTable call each)."""
+        """Per table, the index builds (one UpdateTable call and one wait each), listed by name: the provider
+        issues them in the iteration order of its `global_secondary_index` set, which hashes each element, not
+        in declaration order (terraform-provider-aws table.go, resourceTableUpdate phase 3 over UpdateDiffGSI)."""
         builds = []
         for table in self.tables:
-            order = {index.name: i for i, index in enumerate(table.plan.spec.global_indexes)}
             steps = sorted((c for c in table.changes if c.backfill_seconds is not None and not c.deferred),
-                           key=lambda c: order.get(c.field.split(".")[1], len(order)))
+                           key=lambda c: c.field)
             if steps:
                 builds.append((table, steps))
         return builds
@@ -341,6 +417,8 @@ class StackChanges:
                                 for t, steps in self.index_builds()],
                 "notAllowed": [t.plan.name for t in self.not_allowed()],
                 "blocked": [t.plan.name for t in self.blocked()],
+                "notApplied": [t.plan.name for t in self.not_applied()],
+                "importFails": [t.plan.name for t in self.import_failures()],
                 "summary": self.summary()}
 
     def summary(self) -> str:
@@ -359,6 +437,13 @@ class StackChanges:
         blocked = self.blocked()
         if blocked:
             text += f"; blocked: {', '.join(t.plan.name for t in blocked)} (AWS rejects the change as one step)"
+        not_applied = self.not_applied()
+        if not_applied:
+            text += (f"; not applied by pulumi up: {', '.join(t.plan.name for t in not_applied)} (key attribute "
+                     "types: a new table or index and a data migration)")
+        failing = self.import_failures()
+        if failing:
+            text += f"; import fails: {', '.join(t.plan.name for t in failing)}"
         unsupported = sorted({feature for t in self.tables if t.live for feature in t.live.unsupported})
         if unsupported:
             text += f" ({', '.join(unsupported)} not checked: unsupported by this endpoint)"
@@ -378,47 +463,120 @@ def check_allowed(plans: Sequence[TablePlan], allowed: Iterable[str], stack: str
     return frozenset(names)
 
 
-def _renamed(client: DynamoDBClient, missing: list[TableChanges], plans: Sequence[TablePlan]) -> None:
-    """A declared table that is missing while an undeclared live table of the same family, environment
-    and keys exists: the table's name changed, and the provider replaces it (the old one is deleted)."""
+def _tags(client: DynamoDBClient, arn: str) -> dict[str, str] | None:
+    """A table's tags, or None on an endpoint without tagging (DynamoDB Local)."""
+    try:
+        return {t["Key"]: t["Value"] for t in client.list_tags_of_resource(ResourceArn=arn)["Tags"]}
+    except ClientError as error:
+        if is_unsupported(error):
+            return None
+        raise
+
+
+def _family_affixes(plans: Sequence[TablePlan], live_names: set[str]) -> tuple[str, str] | None:
+    """The (prefix, suffix) that turns most of a family's base names into live, undeclared table names: the
+    family's previous naming, when its prefix or suffix changed."""
+    votes: Counter[tuple[str, str]] = Counter()
+    for plan in plans:
+        base = plan.spec.base_name
+        found = set()
+        for name in live_names:
+            start = name.find(base)
+            while start != -1:
+                found.add((name[:start], name[start + len(base):]))
+                start = name.find(base, start + 1)
+        votes.update(found)
+    if not votes:
+        return None
+    best = max(votes.values())
+    winners = sorted(affix for affix, count in votes.items() if count == best)
+    return winners[0] if len(winners) == 1 else None  # a tie names no previous convention
+
+
+def previous_names(client: DynamoDBClient, missing: Sequence[TableChanges], plans: Sequence[TablePlan],
+                   previous: Sequence[TablePlan] | None = None) -> dict[str, str]:
+    """family.key -> the live table a missing table was called before its prefix, suffix or base name changed.
+
+    With the previous stack config, the old names are its names. Without it, they are found among the live
+    tables the stack does not declare: per family, the prefix and suffix that rebuild most of its base names
+    exactly (so `paddle-webhooks` never pairs with `paddle-webhook-dlq`), then, for a changed base name, the
+    one leftover table of the family with the same key attribute names."""
     declared = {plan.name for plan in plans}
-    families = {(t.plan.family, t.plan.environment) for t in missing}
-    prefixes = sorted({t.plan.settings.prefix for t in missing})
-    names = sorted({name for prefix in prefixes for name in tables_with_prefix(client, prefix)} - declared)
-    candidates: list[LiveTable] = []
-    for name in names:
-        # Two calls to rule a table out by its tags; the full read only for tables of a missing table's family.
-        described = find_table(client, name)
-        if described is None:
-            continue
-        try:
-            arn = described["TableArn"]
-            tags = {t["Key"]: t["Value"] for t in client.list_tags_of_resource(ResourceArn=arn)["Tags"]}
-        except ClientError as error:
-            if is_unsupported(error):
-                return  # no tags on this endpoint (DynamoDB Local): nothing tells a rename apart
-            raise
-        if (tags.get("family"), tags.get("environment")) in families and tags.get("managed-by") == MANAGED_BY:
-            live = read_live(client, name)
-            if live is not None:
-                candidates.append(live)
+    if previous is not None:
+        before = {f"{plan.family}.{plan.spec.key}": plan.name for plan in previous}
+        return {t.label: before[t.label] for t in missing if t.label in before and before[t.label] not in declared}
+    live_names = set(tables_with_prefix(client, "")) - declared
+    found: dict[str, str] = {}
+    families: dict[str, list[TableChanges]] = {}
     for table in missing:
-        wanted = {"family": table.plan.family, "environment": table.plan.environment}
-        keys = declared_schema(table.plan).create["KeySchema"]
-        for live in candidates:
-            live_tags = {t["Key"]: t["Value"] for t in live.schema.create.get("Tags", [])}
-            if all(live_tags.get(k) == v for k, v in wanted.items()) and live.schema.create["KeySchema"] == keys:
-                candidates.remove(live)
-                table.renamed_from = live
-                table.changes = [Change("name", ChangeClass.REPLACE, table.plan.name, live.schema.name,
-                                        f"the table's name changes: {live.schema.name} is deleted and "
-                                        f"{table.plan.name} created empty: {live.item_count:,} items lost")]
-                break
+        families.setdefault(table.plan.family, []).append(table)
+    for family, tables in families.items():
+        family_plans = [plan for plan in plans if plan.family == family]
+        # No base name rebuilt: the naming did not change (a base name did), so look under today's.
+        settings = family_plans[0].settings
+        prefix, suffix = _family_affixes(family_plans, live_names) or (settings.prefix, settings.suffix)
+        for table in tables:
+            name = f"{prefix}{table.plan.spec.base_name}{suffix}"
+            if name in live_names:
+                found[table.label] = name
+        # A base name that changed: the family's leftover tables under the same prefix and suffix.
+        taken = set(found.values()) | {f"{prefix}{plan.spec.base_name}{suffix}" for plan in family_plans}
+        leftovers = sorted(n for n in live_names - taken if n.startswith(prefix) and n.endswith(suffix))
+        for table in (t for t in tables if t.label not in found):
+            keys = [(k["AttributeName"], k["KeyType"]) for k in declared_schema(table.plan).create["KeySchema"]]
+            same_keys = []
+            for name in leftovers:
+                described = find_table(client, name)
+                if described and [(k["AttributeName"], k["KeyType"]) for k in described["KeySchema"]] == keys:
+                    same_keys.append(name)
+            if len(same_keys) == 1:
+                found[table.label] = same_keys[0]
+                leftovers.remove(same_keys[0])
+    return found
+
+
+def _renamed(client: DynamoDBClient, missing: list[TableChanges], plans: Sequence[TablePlan],
+             previous: Sequence[TablePlan] | None = None) -> None:
+    """A declared table that is missing while its old name is live: `name` is ForceNew (ResourceTable schema),
+    so the provider replaces the table and the old one, with its items, is deleted."""
+    names = previous_names(client, missing, plans, previous)
+    for table in missing:
+        old_name = names.get(table.label)
+        if old_name is None:
+            continue
+        live = read_live(client, old_name)
+        if live is None:
+            continue
+        tags = {t["Key"]: t["Value"] for t in live.schema.create.get("Tags", [])}
+        if "tags" not in live.unsupported and tags and (
+                tags.get("family") != table.plan.family or tags.get("environment") != table.plan.environment
+                or tags.get("managed-by") != MANAGED_BY):
+            continue  # another stack's or another family's table that happens to fit the name
+        table.renamed_from = live
+        table.changes = [Change("name", ChangeClass.REPLACE, table.plan.name, old_name,
+                                replace_consequence(table.plan, live, "the table's name changes (name is ForceNew)"))]
+
+
+def load_previous_config(path: Path) -> list[TablePlan]:
+    """The table plans of a previous `Pulumi.<stack>.yaml` (for example from `git show`), for the old names."""
+    from components.families import plan_from_stack_file
+    from components.model.spec import ModelError
+
+    if not (path.name.startswith("Pulumi.") and path.name.endswith(".yaml")) or not path.is_file():
+        raise ToolError("InvalidPreviousConfig", f"--previous-config {path}: expected an existing file named "
+                                                 "Pulumi.<stack>.yaml (the stack file as it was before the change)",
+                        where=str(path))
+    stack = path.name[len("Pulumi."):-len(".yaml")]
+    try:
+        return plan_from_stack_file(path.parent, stack)
+    except ModelError as error:
+        raise ToolError("InvalidPreviousConfig", f"--previous-config {path}: {error}", where=str(path)) from None
 
 
 def plan_changes(client: DynamoDBClient, plans: Sequence[TablePlan], stack: str, where: str,
                  allowed: frozenset[str] = frozenset(),
-                 rate: float = DEFAULT_BACKFILL_ITEMS_PER_SECOND) -> StackChanges:
+                 rate: float = DEFAULT_BACKFILL_ITEMS_PER_SECOND,
+                 previous: Sequence[TablePlan] | None = None) -> StackChanges:
     # Four read calls a table, tables independent: read them side by side, as drift does.
     with ThreadPoolExecutor(max_workers=PARALLEL_TABLES) as pool:
         tables = list(pool.map(lambda plan: table_changes(client, plan, rate), plans))
@@ -435,7 +593,7 @@ def plan_changes(client: DynamoDBClient, plans: Sequence[TablePlan], stack: str,
                         where=missing_existing[0].plan.name)
     missing = [t for t in tables if t.live is None]
     if missing:
-        _renamed(client, missing, plans)
+        _renamed(client, missing, plans, previous)
     return StackChanges(stack, where, tables, allowed)
 
 
@@ -493,10 +651,10 @@ def format_plan(stack_changes: StackChanges) -> str:
         lines += _import_lines(table, stack_changes.stack)
     builds = stack_changes.index_builds()
     if builds:
-        lines += ["", "Index builds, in the order they run (one UpdateTable call each; tables build in parallel):"]
+        lines += ["", "Index builds: one per update, each waited for until ACTIVE, in an order the provider chooses "
+                      "(its set order, not the declaration order; tables build in parallel):"]
         for table, steps in builds:
-            order = ", ".join(f"{n}. {c.field.split('.')[1]} ({duration(c.backfill_seconds or 0)})"
-                              for n, c in enumerate(steps, 1))
+            order = ", ".join(f"{c.field.split('.')[1]} ({duration(c.backfill_seconds or 0)})" for c in steps)
             lines.append(f"  {table.plan.name}: {order}; "
                          f"{duration(sum(c.backfill_seconds or 0 for c in steps))} in all")
         longest = max(sum(c.backfill_seconds or 0 for c in steps) for _, steps in builds)

@@ -1,5 +1,6 @@
-"""Compare live tables with the declared model: keys, indexes, TTL, PITR, encryption, billing,
-deletion protection, stream, table class and tags."""
+"""Compare live tables with the declared model, setting by setting as the registry
+(`scripts/table_settings.py`) lists them: keys, capacity, indexes, TTL, PITR, encryption, billing,
+deletion protection, stream, table class and tags. Values are compared structured, shown as words."""
 
 from __future__ import annotations
 
@@ -10,18 +11,23 @@ from typing import Any
 
 from scripts.aws import PARALLEL_TABLES, DynamoDBClient
 from scripts.live import LiveTable, read_live
-from scripts.schema_files import TableSchema, comparable
+from scripts.schema_files import TableSchema
+from scripts.table_settings import Value, setting_of, shown, values
 
 # Tags AWS itself attaches (aws:cloudformation:*, aws:backup:*) cannot be managed, so never drift.
 SYSTEM_TAG_PREFIX = "tags.aws:"
-UNSUPPORTED_FIELDS = {"tags": ("tags.",), "pitr": ("pitr",), "encryption": ("encryption",)}
 
 
 @dataclass(frozen=True)
 class Difference:
+    """One field that differs: shown as words (declared/live: None when the side has no such field), with the
+    structured values the registry read (what classification compares)."""
+
     field: str
     declared: str | None
     live: str | None
+    declared_value: Value = None
+    live_value: Value = None
 
     def text(self) -> str:
         if self.declared is None:
@@ -45,17 +51,20 @@ class TableDrift:
 
 
 def compare(declared: TableSchema, live: LiveTable) -> list[Difference]:
-    want = comparable(declared)
-    have = comparable(live.schema)
+    want = values(declared)
+    have = values(live.schema)
     if "encryption.kmsKey" not in want:
         have.pop("encryption.kmsKey", None)  # declared: the AWS-managed key, whatever its ARN
-    for feature in live.unsupported:
-        for prefix in UNSUPPORTED_FIELDS[feature]:
-            want = {k: v for k, v in want.items() if not k.startswith(prefix)}
-            have = {k: v for k, v in have.items() if not k.startswith(prefix)}
-    differences = [Difference(key, want.get(key), have.get(key))
-                   for key in sorted(set(want) | set(have))
-                   if want.get(key) != have.get(key) and not key.startswith(SYSTEM_TAG_PREFIX)]
+    hidden = live.unsupported
+    differences = []
+    for key in sorted(set(want) | set(have)):
+        if key.startswith(SYSTEM_TAG_PREFIX) or setting_of(key).unsupported_as in hidden:
+            continue
+        if key in want and key in have and want[key] == have[key]:
+            continue
+        differences.append(Difference(key, shown(key, want[key]) if key in want else None,
+                                      shown(key, have[key]) if key in have else None,
+                                      want.get(key), have.get(key)))
     differences += [Difference(f"globalIndexes.{name}.status", "ACTIVE", status)
                     for name, status in sorted(live.index_status.items())
                     if status != "ACTIVE" and f"globalIndexes.{name}" in want]

@@ -7,8 +7,8 @@ A table's schema is two files:
   `TimeToLive` (UpdateTimeToLive) and `ContinuousBackups` (UpdateContinuousBackups).
 
 `declared_schema` renders a TablePlan (the same plan the Pulumi program builds from);
-`scripts/live.py` reads a live table into the same `TableSchema`; `comparable` flattens either
-into field -> value, which is what drift, create and the agreement tests compare.
+`scripts/live.py` reads a live table into the same `TableSchema`; the settings registry
+(`scripts/table_settings.py`) reads either into structured field -> value, which drift, plan and create compare.
 """
 
 from __future__ import annotations
@@ -114,42 +114,12 @@ def declared_schema(plan: TablePlan) -> TableSchema:
 
 # --- the comparable form ------------------------------------------------------------------------
 
-def _keys_text(key_schema: list[dict[str, str]], types: dict[str, str]) -> str:
-    return ", ".join(f"{k['AttributeName']}:{types.get(k['AttributeName'], '?')} {k['KeyType']}" for k in key_schema)
-
-
-def _index_text(index: dict[str, Any], types: dict[str, str]) -> str:
-    projection = index.get("Projection", {})
-    text = f"keys {_keys_text(index['KeySchema'], types)}; projection {projection.get('ProjectionType', 'ALL')}"
-    if projection.get("NonKeyAttributes"):
-        text += f" ({', '.join(sorted(projection['NonKeyAttributes']))})"
-    return text
-
-
 def comparable(schema: TableSchema) -> dict[str, str]:
-    """Field -> value, one entry per thing drift reports on. Absent fields mean "not there"."""
-    create = schema.create
-    types = {a["AttributeName"]: a["AttributeType"] for a in create.get("AttributeDefinitions", [])}
-    fields = {
-        "keys": _keys_text(create["KeySchema"], types),
-        "billingMode": create.get("BillingMode", "PROVISIONED"),
-        "stream": (create.get("StreamSpecification") or {}).get("StreamViewType", "off")
-        if (create.get("StreamSpecification") or {}).get("StreamEnabled") else "off",
-        "tableClass": create.get("TableClass", "STANDARD"),
-        "deletionProtection": "on" if create.get("DeletionProtectionEnabled") else "off",
-        "ttl": schema.ttl_attribute or "off",
-        "pitr": (f"on, {schema.pitr_days} days" if schema.pitr_days else "on") if schema.pitr_enabled else "off",
-    }
-    sse = create.get("SSESpecification") or {}
-    fields["encryption"] = sse.get("SSEType", "KMS") if sse.get("Enabled") else "off (AWS owned key)"
-    if sse.get("KMSMasterKeyId"):
-        fields["encryption.kmsKey"] = sse["KMSMasterKeyId"]
-    for kind, key in (("globalIndexes", "GlobalSecondaryIndexes"), ("localIndexes", "LocalSecondaryIndexes")):
-        for index in create.get(key) or []:
-            fields[f"{kind}.{index['IndexName']}"] = _index_text(index, types)
-    for tag in create.get("Tags") or []:
-        fields[f"tags.{tag['Key']}"] = tag["Value"]
-    return fields
+    """Field -> value as words, one entry per thing drift reports on (the settings registry's fields).
+    Absent fields mean "not there". Comparisons use the registry's structured values; this is for reading."""
+    from scripts.table_settings import shown, values  # the registry builds on TableSchema, defined here
+
+    return {name: shown(name, value) for name, value in values(schema).items()}
 
 
 # --- files --------------------------------------------------------------------------------------

@@ -127,16 +127,28 @@ def test_key_lsi_projection_and_index_key_changes_are_classified_on_dynamodb_loc
     ]
     stack_changes = plan(local_client, after, "p-")
 
+    # Key attribute *types* are not applied: `attribute` is not ForceNew, index elements name their keys without
+    # types, and CustomizeDiff clears an attribute-only change (terraform-provider-aws table.go; pulumi-aws#1057).
     sort_changes = changes_of(stack_changes, "sort-type")
-    assert sort_changes["keys"] == (ChangeClass.REPLACE, "the key schema changes: the table is deleted and recreated "
-                                                         "empty: 3 items lost")
+    assert sort_changes["keys"] == (ChangeClass.NOT_APPLIED, (
+        "only the key attribute type changes (placedAt S => N): pulumi up shows no diff and changes nothing, and "
+        "every plan reports it again; to change it, create a new table with the new key type, copy the items with a "
+        "data migration, move readers and writers, then retire the old table"))
+    assert sort_changes["globalIndexes.by-status"][0] is ChangeClass.NOT_APPLIED
+    assert "3 items lost" not in format_plan(stack_changes)
+    # local_secondary_index is ForceNew (ResourceTable schema): the table is replaced.
     assert changes_of(stack_changes, "lsi") == {"localIndexes.by-total": (
-        ChangeClass.REPLACE, "local index by-total changed: DynamoDB sets local indexes only at creation, so the "
-                             "table is deleted and recreated empty: 0 items lost")}
+        ChangeClass.REPLACE, "local index by-total changed (local_secondary_index is ForceNew): p-lsi is deleted "
+                             "(0 items lost) and p-lsi created empty")}
+    # UpdateDiffGSI: anything but capacity changed on a kept name is a Delete followed by a Create.
     rebuild = ("by-status is deleted, then created again: missing in between, its queries fail until it is ACTIVE; "
                "backfill under a minute (0 items at an assumed 1,000 items/s)")
     assert changes_of(stack_changes, "projection") == {"globalIndexes.by-status": (ChangeClass.INDEX_REBUILD, rebuild)}
-    assert changes_of(stack_changes, "index-type") == {"globalIndexes.by-status": (ChangeClass.INDEX_REBUILD, rebuild)}
+    assert changes_of(stack_changes, "index-type") == {"globalIndexes.by-status": (
+        ChangeClass.NOT_APPLIED, "only by-status's key attribute type changes (status S => N): pulumi up shows no "
+                                 "diff and changes nothing, and every plan reports it again; to change it, add a new "
+                                 "index under a new name on an attribute of the new type, backfill that attribute with "
+                                 "a data migration, move the queries, then drop the old index")}
     assert changes_of(stack_changes, "new-index") == {"globalIndexes.by-status": (
         ChangeClass.INDEX_CREATE, "one index per UpdateTable call; by-status is unusable until ACTIVE (\"Cannot read "
                                   "from backfilling GSI\"); backfill under a minute (0 items at an assumed 1,000 "
@@ -144,24 +156,24 @@ def test_key_lsi_projection_and_index_key_changes_are_classified_on_dynamodb_loc
     assert changes_of(stack_changes, "dropped-index") == {"globalIndexes.by-status": (
         ChangeClass.INDEX_DELETE, "by-status is deleted: queries on it start failing (the table's items stay)")}
     assert stack_changes.exit_code() == DESTRUCTIVE_PENDING
-    assert [t.plan.name for t in stack_changes.not_allowed()] == [
-        "p-sort-type", "p-lsi", "p-projection", "p-index-type", "p-dropped-index"]
+    assert [t.plan.name for t in stack_changes.not_allowed()] == ["p-lsi", "p-projection", "p-dropped-index"]
+    assert [t.plan.name for t in stack_changes.not_applied()] == ["p-sort-type", "p-index-type"]
 
-    # --allow-replace lowers the exit code for exactly the tables it names.
-    destructive = ["sort-type", "lsi", "projection", "index-type", "dropped-index"]
-    assert plan(local_client, after, "p-", allowed=destructive[:-1]).exit_code() == DESTRUCTIVE_PENDING
+    # --allow-replace lowers the exit code for exactly the tables it names, and never lifts a not-applied change.
+    destructive = ["lsi", "projection", "dropped-index"]
     assert [t.plan.name for t in plan(local_client, after, "p-", allowed=destructive[:-1]).not_allowed()] == [
         "p-dropped-index"]
-    assert plan(local_client, after, "p-", allowed=destructive).exit_code() == CHANGES_PENDING
+    assert plan(local_client, after[1:3] + after[4:], "p-", allowed=destructive).exit_code() == CHANGES_PENDING
+    assert plan(local_client, after, "p-", allowed=destructive).exit_code() == DESTRUCTIVE_PENDING
 
     text = format_plan(stack_changes)
-    assert "+- p-sort-type (test-family.sort-type), 3 items  [index-rebuild, replace]" in text
-    assert "Index builds, in the order they run (one UpdateTable call each; tables build in parallel):" in text
+    assert "+- p-lsi (test-family.lsi), 0 items  [replace]" in text
+    assert "~ p-sort-type (test-family.sort-type), 3 items  [not-applied]" in text
     assert text.splitlines()[-1] == (
-        "6 tables: 2 to replace, 4 to update; destructive changes not allowed on 5 tables: p-sort-type, p-lsi, "
-        "p-projection, p-index-type, p-dropped-index (after a person has checked them: --allow-replace p-sort-type "
-        "p-lsi p-projection p-index-type p-dropped-index) (encryption, pitr, tags not checked: unsupported by this "
-        "endpoint)")
+        "6 tables: 1 to replace, 5 to update; destructive changes not allowed on 3 tables: p-lsi, p-projection, "
+        "p-dropped-index (after a person has checked them: --allow-replace p-lsi p-projection p-dropped-index); not "
+        "applied by pulumi up: p-sort-type, p-index-type (key attribute types: a new table or index and a data "
+        "migration) (encryption, pitr, tags not checked: unsupported by this endpoint)")
 
 
 @pytest.mark.dynamodb_local
@@ -177,11 +189,15 @@ def test_several_new_indexes_are_listed_in_build_order_with_provisioned_estimate
     ))
     stack_changes = plan(local_client, [after], "o-")
     [(_, steps)] = stack_changes.index_builds()
-    assert [c.field for c in steps] == ["globalIndexes.second", "globalIndexes.first"]  # declared order
-    assert steps[0].consequence.endswith("backfill under a minute (0 items at 10 write units/s)")
-    assert steps[1].consequence.endswith("backfill under a minute (0 items at 1 write units/s)")
-    assert "  o-events: 1. second (under a minute), 2. first (under a minute); under a minute in all" in format_plan(
-        stack_changes)
+    # resourceTableUpdate creates them one per UpdateTable call in the iteration order of the provider's
+    # global_secondary_index set (hashed elements), not the declaration order: the plan lists them by name.
+    assert [c.field for c in steps] == ["globalIndexes.first", "globalIndexes.second"]
+    assert steps[0].consequence.endswith("backfill under a minute (0 items at 1 write units/s)")
+    assert steps[1].consequence.endswith("backfill under a minute (0 items at 10 write units/s)")
+    text = format_plan(stack_changes)
+    assert ("Index builds: one per update, each waited for until ACTIVE, in an order the provider chooses (its set "
+            "order, not the declaration order; tables build in parallel):") in text
+    assert "  o-events: first (under a minute), second (under a minute); under a minute in all" in text
 
 
 # --- moto: settings, blocked changes, renames, imports ----------------------------------------------
@@ -241,14 +257,17 @@ def test_table_class_is_an_in_place_update(moto_client: Any, aws_env: dict[str, 
         ChangeClass.UPDATE, "in place, no downtime (AWS allows two table class changes per 30 days)")
 
 
-def test_a_new_stream_view_type_or_ttl_attribute_while_on_is_blocked(moto_client: Any, aws_env: dict[str, str]) -> None:
+def test_a_new_ttl_attribute_while_on_is_blocked_and_a_new_view_type_cycles_the_stream(
+        moto_client: Any, aws_env: dict[str, str]) -> None:
     create_live(moto_client, [SETTINGS], "b-")
     after = replace(SETTINGS, ttl_attribute="purgeAt", stream=Stream(StreamViewType.NEW_AND_OLD_IMAGES, ("worker",)))
     stack_changes = plan(moto_client, [after], "b-", allowed=["settings"])
     changes = changes_of(stack_changes, "settings")
-    assert changes["stream"] == (ChangeClass.BLOCKED, "AWS rejects a new view type while the stream is on: turn the "
-                                                      "stream off in one deploy, then on with the new type in the next "
-                                                      "(consumers miss the changes in between)")
+    # resourceTableUpdate: a view type change while enabled goes through cycleStreamEnabled.
+    assert changes["stream"] == (ChangeClass.STREAM_CYCLE, (
+        "the provider disables the stream and enables it again with NEW_AND_OLD_IMAGES in the same update: the "
+        "stream ARN changes, and its consumers (worker) must read the new ARN; records written in between reach "
+        "no one"))
     assert changes["ttl"] == (ChangeClass.BLOCKED, "AWS rejects a new TTL attribute while TTL is on: disable TTL in "
                                                    "one deploy, then enable it with the new attribute in a later one "
                                                    "(disabling can take up to an hour)")
@@ -262,9 +281,10 @@ def test_a_renamed_table_is_a_replace_that_names_the_table_deleted(moto_client: 
     create_live(moto_client, [old], "r-")
     moto_client.put_item(TableName="r-settings-v1", Item={"id": {"S": "a"}})
     stack_changes = plan(moto_client, [replace(old, base_name="settings-v2")], "r-")
+    # name is ForceNew (ResourceTable schema): the old table, found under the family's prefix, is deleted.
     assert changes_of(stack_changes, "settings") == {"name": (
-        ChangeClass.REPLACE, "the table's name changes: r-settings-v1 is deleted and r-settings-v2 created empty: "
-                             "1 items lost")}
+        ChangeClass.REPLACE, "the table's name changes (name is ForceNew): r-settings-v1 is deleted (1 item lost) and "
+                             "r-settings-v2 created empty")}
     assert stack_changes.exit_code() == DESTRUCTIVE_PENDING
 
 
@@ -285,7 +305,7 @@ def test_import_check_matching_and_mismatching_on_three_fields(moto_client: Any,
     assert check is not None and not check.adoptable
     assert check.differing == ("globalIndexes.by-kind", "pitr", "tags.owner", "attributes")
     assert check.needed == ("attributes", "globalSecondaryIndexes", "pointInTimeRecovery", "tags")
-    assert mismatch.exit_code() == CHANGES_PENDING
+    assert mismatch.exit_code() == DESTRUCTIVE_PENDING  # an import that fails stops the deploy
     text = format_plan(mismatch)
     assert ("    import: pulumi up cannot adopt i-settings as declared: globalIndexes.by-kind, pitr, tags.owner, "
             "attributes differ;") in text
@@ -299,7 +319,7 @@ def test_import_check_matching_and_mismatching_on_three_fields(moto_client: Any,
         "",
         "Item counts are DynamoDB's own, refreshed about every six hours.",
         "",
-        "1 table: 1 to update"]))
+        "1 table: 1 to update; import fails: i-settings"]))
 
     # With the printed entry in the stack config the adoption matches, and the changes wait for the next up.
     ignore = {"settings": ["attributes", "globalSecondaryIndexes", "pointInTimeRecovery", "tags"]}

@@ -1,13 +1,15 @@
 """`tables plan --stack S [--allow-replace TABLE ...]`: what `pulumi up` will do to each live table.
 
-Exit 0: nothing to do; 1: safe changes pending; 3: a replacement, index rebuild or index deletion on a
-table not named with --allow-replace, or a change AWS rejects as one step. The deploy workflow runs it
+Exit 0: nothing to do; 1: safe changes pending; 3: a replacement, index rebuild, index deletion or stream
+cycle on a table not named with --allow-replace, a change AWS rejects as one step, a change `pulumi up`
+will not apply (key attribute types), or an adoption whose import fails. The deploy workflow runs it
 before every `pulumi up`.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from scripts.commands._common import add_local_flag, connection, number_in, print_json, stack_plans
@@ -18,27 +20,40 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "plan", parents=[common], help="classify what applying the model does to each live table",
         description="Reads every declared table live and classifies each difference by its consequence: create, "
                     "update (in place), index-create, index-delete, index-rebuild, replace (the table is deleted "
-                    "and recreated empty) or blocked (AWS rejects it as one step). Tables the stack adopts get an "
-                    "import check. Exit 0 nothing to do, 1 safe changes pending, 3 destructive changes on tables "
-                    "not named with --allow-replace (or blocked changes).")
+                    "and recreated empty, naming the old table and its items), stream-cycle (a new stream ARN), "
+                    "blocked (AWS rejects it as one step) or not-applied (pulumi up leaves it undone: key attribute "
+                    "types). Tables the stack adopts get an import check. Exit 0 nothing to do, 1 safe changes "
+                    "pending, 3 destructive changes on tables not named with --allow-replace, blocked or "
+                    "not-applied changes, or an import that fails.")
     parser.add_argument("--stack", required=True, help="the stack whose declared tables to plan (Pulumi.<stack>.yaml)")
     parser.add_argument("--allow-replace", nargs="+", default=[], metavar="TABLE",
                         help="table names (or family.key) on which a person accepts destructive changes")
     parser.add_argument("--backfill-rate", type=number_in(1, unit=" items per second"),
                         help="items per second an on-demand index backfills at, for the estimates "
                              "(default: an assumed 1000; use what your own index builds showed)")
+    parser.add_argument("--previous-config", type=Path, metavar="FILE",
+                        help="the stack file as it was before this change (a Pulumi.<stack>.yaml, e.g. from git show), "
+                             "to name the old tables a prefix, suffix or base name change replaces; without it they "
+                             "are found among the live tables the stack's families match")
     add_local_flag(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from scripts.change_plan import DEFAULT_BACKFILL_ITEMS_PER_SECOND, check_allowed, format_plan, plan_changes
+    from scripts.change_plan import (
+        DEFAULT_BACKFILL_ITEMS_PER_SECOND,
+        check_allowed,
+        format_plan,
+        load_previous_config,
+        plan_changes,
+    )
 
     plans = stack_plans(args)
     allowed = check_allowed(plans, args.allow_replace, args.stack)
+    previous = load_previous_config(args.previous_config) if args.previous_config else None
     client = connection(args).client()
     stack_changes = plan_changes(client, plans, args.stack, args.where, allowed,
-                              rate=args.backfill_rate or DEFAULT_BACKFILL_ITEMS_PER_SECOND)
+                              rate=args.backfill_rate or DEFAULT_BACKFILL_ITEMS_PER_SECOND, previous=previous)
     if args.json:
         print_json(stack_changes.as_json())
     else:
