@@ -116,7 +116,8 @@ def test_table_keys_indexes_ttl_and_streams_match_the_seeds(declared: DeclaredSt
         sort = (table["rangeKey"], attributes[table["rangeKey"]]) if table.get("rangeKey") else None
         assert sort == (expected.keys[1] if len(expected.keys) > 1 else None), name
         assert gsi_keys(table) == expected.gsis, name
-        assert table.get("ttl") == ({"attributeName": expected.ttl, "enabled": True} if expected.ttl else None), name
+        assert table.get("ttl") == ({"attributeName": expected.ttl, "enabled": True} if expected.ttl
+                                    else {"enabled": False}), name
         assert table["streamEnabled"] is (expected.stream is not None), name
         assert table.get("streamViewType") == expected.stream, name
         # Attribute definitions are exactly the key attributes, derived, never listed by hand.
@@ -129,7 +130,7 @@ def test_construction_expenses_has_the_seed_gsi_counts_and_ttls(declared: Declar
         table = declared.tables[physical_name(declared.stack, "construction-expenses", key)].inputs
         assert len(table.get("globalSecondaryIndexes") or []) == count, key
         ttl = CONSTRUCTION_TTLS.get(key)
-        assert table.get("ttl") == ({"attributeName": ttl, "enabled": True} if ttl else None), key
+        assert table.get("ttl") == ({"attributeName": ttl, "enabled": True} if ttl else {"enabled": False}), key
     companies = declared.tables[physical_name(declared.stack, "construction-expenses", "companies")].inputs
     assert gsi_keys(companies) == {"by-email": (("email", "HASH", "S"),)}
     expenses = declared.tables[physical_name(declared.stack, "construction-expenses", "company-expenses")].inputs
@@ -227,3 +228,28 @@ def test_prod_uses_customer_managed_keys_with_the_family_key_overriding_the_stac
 def test_declared_resources_are_tables_family_components_and_consumer_access() -> None:
     dev = run_program(PROJECT_DIR, "dev")
     assert {r.type for r in dev.resources if r.custom} == {TABLE_TYPE, "aws:iam/rolePolicy:RolePolicy"}
+
+
+def test_turning_ttl_off_declares_it_disabled_so_a_new_ttl_attribute_takes_two_deploys(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The provider suppresses a *missing* ttl block (terraform-provider-aws table.go, ttl's DiffSuppressFunc
+    # SuppressMissingOptionalConfigurationBlock) and AWS refuses a new TTL attribute while TTL is on; so the
+    # remedy `tables plan` prints is two deploys: first TTL declared off, then the new attribute on.
+    from dataclasses import replace
+
+    from components.families import FAMILIES, items_service
+
+    baseline = run_program(PROJECT_DIR, "dev").tables["items-dev"]
+    assert baseline.inputs["ttl"] == {"attributeName": "ttl", "enabled": True}
+
+    def deploy(ttl_attribute: str | None) -> Any:
+        table = replace(items_service.items_table, ttl_attribute=ttl_attribute)
+        monkeypatch.setitem(FAMILIES, "items-service", replace(items_service.FAMILY, tables=(table,)))
+        return run_program(PROJECT_DIR, "dev").tables["items-dev"]
+
+    first = deploy(None)
+    assert first.inputs["ttl"] == {"enabled": False}  # declared off, so updateTimeToLive disables it
+    assert first.urn == baseline.urn
+    second = deploy("purgeAt")
+    assert second.inputs["ttl"] == {"attributeName": "purgeAt", "enabled": True}
+    assert second.urn == baseline.urn

@@ -63,7 +63,11 @@ def declare_table(plan: TablePlan, parent: pulumi.Resource) -> aws.dynamodb.Tabl
         # No kms_key_arn means the AWS-managed key (alias/aws/dynamodb).
         server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True,
                                                                           kms_key_arn=settings.kms_key_arn),
-        ttl=aws.dynamodb.TableTtlArgs(attribute_name=spec.ttl_attribute, enabled=True) if spec.ttl_attribute else None,
+        # TTL off is declared, never omitted: the provider suppresses a missing `ttl` block
+        # (terraform-provider-aws table.go: ttl's DiffSuppressFunc SuppressMissingOptionalConfigurationBlock),
+        # so an omitted block would leave TTL on. pulumi-aws: attribute_name must not be set while disabled.
+        ttl=aws.dynamodb.TableTtlArgs(attribute_name=spec.ttl_attribute, enabled=True) if spec.ttl_attribute
+        else aws.dynamodb.TableTtlArgs(enabled=False),
         stream_enabled=spec.stream is not None,
         stream_view_type=spec.stream.view_type.value if spec.stream else None,
         table_class=spec.table_class.value,
