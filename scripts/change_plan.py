@@ -663,7 +663,7 @@ def format_plan(stack_changes: StackChanges) -> str:
     if config:
         lines += ["", f"To adopt the existing tables first, add to Pulumi.{stack_changes.stack}.yaml (then remove it, "
                       "and the next pulumi up applies the differences):", config]
-    if any(t.changes and t.live is not None for t in stack_changes.tables):
+    if any(t.changes and (t.live is not None or t.renamed_from is not None) for t in stack_changes.tables):
         lines += ["", ITEM_COUNT_NOTE]
     lines += ["", stack_changes.summary()]
     return "\n".join(lines)

@@ -130,3 +130,10 @@ def test_several_new_indexes_are_one_per_update_in_the_providers_order(moto_clie
             "order, not the declaration order; tables build in parallel):") in text
     assert "  c-catalog: aa-by-sku (under a minute), zz-by-owner (under a minute); under a minute in all" in text
 
+
+
+def test_deployment_docs_show_one_real_example_per_class(moto_client: Any) -> None:
+    from tests.plan_conformance.docs import DOCS, current_block, render
+
+    assert current_block(DOCS.read_text()) == render(moto_client), (
+        "docs/deployment.md's plan examples are stale: run PYTHONPATH=. venv/bin/python -m tests.plan_conformance.docs")
