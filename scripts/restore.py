@@ -31,6 +31,7 @@ from scripts.drift import Difference, compare
 from scripts.errors import ToolError
 from scripts.live import is_unsupported, read_live
 from scripts.schema_files import TableSchema, declared_schema
+from scripts.table_settings import SETTINGS, setting_of
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TableDescriptionTypeDef
@@ -172,6 +173,94 @@ def _update_table(client: DynamoDBClient, table: str, timeout: float, poll_inter
     wait_until_active(client, table, timeout, poll_interval, progress, stopping)
 
 
+@dataclass(frozen=True)
+class _PutBack:
+    """What one put-back step needs: the restored table, the declared one, and which settings differ."""
+
+    client: DynamoDBClient
+    declared: TableSchema
+    target: str
+    arn: str
+    differing: set[str]
+    update_table: Callable[..., None]  # one UpdateTable, waited to ACTIVE
+
+
+def _billing(step: _PutBack) -> str:
+    create = step.declared.create
+    changes: dict[str, Any] = {"BillingMode": create["BillingMode"]}
+    if "ProvisionedThroughput" in create:
+        changes["ProvisionedThroughput"] = create["ProvisionedThroughput"]
+    step.update_table(**changes)
+    return f"billing mode {create['BillingMode']} (the endpoint ignored BillingModeOverride)"
+
+
+def _capacity(step: _PutBack) -> str | None:
+    throughput = step.declared.create.get("ProvisionedThroughput")
+    if throughput is None or "billingMode" in step.differing:
+        return None  # the billing mode's own update carried it
+    step.update_table(ProvisionedThroughput=throughput)
+    return f"capacity {throughput['ReadCapacityUnits']} read, {throughput['WriteCapacityUnits']} write"
+
+
+def _table_class(step: _PutBack) -> str:
+    step.update_table(TableClass=step.declared.create["TableClass"])
+    return f"table class {step.declared.create['TableClass']}"
+
+
+def _stream(step: _PutBack) -> str | None:
+    stream = step.declared.create.get("StreamSpecification") or {}
+    if not stream.get("StreamEnabled"):
+        return None
+    step.update_table(StreamSpecification=stream)
+    return f"stream {stream['StreamViewType']}"
+
+
+def _ttl(step: _PutBack) -> str | None:
+    attribute = step.declared.ttl_attribute
+    if not attribute:
+        return None
+    step.client.update_time_to_live(TableName=step.target, TimeToLiveSpecification={
+        "AttributeName": attribute, "Enabled": True})
+    return f"TTL on {attribute}"
+
+
+def _pitr(step: _PutBack) -> str | None:
+    declared = step.declared
+    if not declared.pitr_enabled:
+        return None
+    specification: dict[str, Any] = {"PointInTimeRecoveryEnabled": True}
+    if declared.pitr_days:
+        specification["RecoveryPeriodInDays"] = declared.pitr_days
+    step.client.update_continuous_backups(TableName=step.target,
+                                          PointInTimeRecoverySpecification=specification)  # type: ignore[arg-type]
+    return f"point-in-time recovery ({declared.pitr_days} days)" if declared.pitr_days else "point-in-time recovery"
+
+
+def _tags(step: _PutBack) -> str | None:
+    tags = step.declared.create.get("Tags") or []
+    if not tags:
+        return None
+    step.client.tag_resource(ResourceArn=step.arn, Tags=tags)
+    return f"{len(tags)} tags"
+
+
+def _deletion_protection(step: _PutBack) -> str | None:
+    if not step.declared.create.get("DeletionProtectionEnabled"):
+        return None
+    step.update_table(DeletionProtectionEnabled=True)
+    return "deletion protection"
+
+
+# Per registry setting (scripts/table_settings.py), how a restored table gets it back. The rest travel in
+# the restore request itself: keys, indexes (with their capacity), encryption (SSESpecificationOverride).
+PUT_BACK: dict[str, Callable[[_PutBack], str | None]] = {
+    "billingMode": _billing, "capacity": _capacity, "tableClass": _table_class, "stream": _stream, "ttl": _ttl,
+    "pitr": _pitr, "tags": _tags, "deletionProtection": _deletion_protection,
+}
+CARRIED_BY_RESTORE = frozenset({"keys", "localIndexes", "globalIndexes", "globalIndexes.capacity", "encryption",
+                                "encryption.kmsKey"})
+
+
 def put_back(client: DynamoDBClient, declared: TableSchema, target: str, extra_tags: dict[str, str],
              timeout: float, poll_interval: float, progress: Progress,
              stopping: threading.Event | None = None, applied: list[str] | None = None) -> list[str]:
@@ -187,41 +276,16 @@ def put_back(client: DynamoDBClient, declared: TableSchema, target: str, extra_t
     tags = [{"Key": key, "Value": value} for key, value in extra_tags.items()]
     if tags:  # the drill's marker first: whatever fails later, the table is recognisably the drill's
         client.tag_resource(ResourceArn=live.arn, Tags=tags)  # type: ignore[arg-type]
-    differing = {d.field for d in compare(declared, live)}
-    create = declared.create
+    differing = {setting_of(d.field).field for d in compare(declared, live)}
     applied = [] if applied is None else applied  # the caller's list shows what was done if a later step fails
-    if "billingMode" in differing:
-        changes: dict[str, Any] = {"BillingMode": create["BillingMode"]}
-        if "ProvisionedThroughput" in create:
-            changes["ProvisionedThroughput"] = create["ProvisionedThroughput"]
-        _update_table(client, target, timeout, poll_interval, progress, stopping, **changes)
-        applied.append(f"billing mode {create['BillingMode']} (the endpoint ignored BillingModeOverride)")
-    if "tableClass" in differing:
-        _update_table(client, target, timeout, poll_interval, progress, stopping, TableClass=create["TableClass"])
-        applied.append(f"table class {create['TableClass']}")
-    stream = create.get("StreamSpecification") or {}
-    if "stream" in differing and stream.get("StreamEnabled"):
-        _update_table(client, target, timeout, poll_interval, progress, stopping, StreamSpecification=stream)
-        applied.append(f"stream {stream['StreamViewType']}")
-    if "ttl" in differing and declared.ttl_attribute:
-        client.update_time_to_live(TableName=target, TimeToLiveSpecification={
-            "AttributeName": declared.ttl_attribute, "Enabled": True})
-        applied.append(f"TTL on {declared.ttl_attribute}")
-    if "pitr" in differing and declared.pitr_enabled:
-        specification: dict[str, Any] = {"PointInTimeRecoveryEnabled": True}
-        if declared.pitr_days:
-            specification["RecoveryPeriodInDays"] = declared.pitr_days
-        client.update_continuous_backups(TableName=target,
-                                         PointInTimeRecoverySpecification=specification)  # type: ignore[arg-type]
-        applied.append(f"point-in-time recovery ({declared.pitr_days} days)" if declared.pitr_days
-                       else "point-in-time recovery")
-    declared_tags = create.get("Tags") or []
-    if declared_tags and any(f.startswith("tags.") for f in differing):
-        client.tag_resource(ResourceArn=live.arn, Tags=declared_tags)
-        applied.append(f"{len(declared_tags)} tags")
-    if "deletionProtection" in differing and create.get("DeletionProtectionEnabled"):
-        _update_table(client, target, timeout, poll_interval, progress, stopping, DeletionProtectionEnabled=True)
-        applied.append("deletion protection")
+    step = _PutBack(client, declared, target, live.arn, differing,
+                    functools.partial(_update_table, client, target, timeout, poll_interval, progress, stopping))
+    # The registry's order, deletion protection last.
+    for setting in sorted(SETTINGS, key=lambda s: s.field == "deletionProtection"):
+        if setting.field in differing and setting.field in PUT_BACK:
+            done = PUT_BACK[setting.field](step)
+            if done:
+                applied.append(done)
     return applied
 
 

@@ -137,3 +137,13 @@ def test_deployment_docs_show_one_real_example_per_class(moto_client: Any) -> No
 
     assert current_block(DOCS.read_text()) == render(moto_client), (
         "docs/deployment.md's plan examples are stale: run PYTHONPATH=. venv/bin/python -m tests.plan_conformance.docs")
+
+
+def test_every_registry_setting_is_put_back_by_restore_or_carried_by_its_request() -> None:
+    # A setting added to the registry must say how a restored table gets it: the restore request carries
+    # it, or a put-back step applies it afterwards.
+    from scripts.restore import CARRIED_BY_RESTORE, PUT_BACK
+    from scripts.table_settings import SETTINGS
+
+    fields = [setting.field for setting in SETTINGS]
+    assert sorted(fields) == sorted([*PUT_BACK, *CARRIED_BY_RESTORE])
