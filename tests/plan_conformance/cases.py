@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from components.model.config import engine_encoding, parse_stack_config
 from components.model.family import FamilyDefinition
 from components.model.plan import TablePlan, plan_stack
 from components.model.spec import (
@@ -28,6 +27,8 @@ from components.model.spec import (
     StreamViewType,
     TableSpec,
 )
+from components.model.stack_file import engine_encoding
+from components.model.stack_settings import parse_stack_config
 from scripts.change_plan import (
     CHANGES_PENDING,
     DESTRUCTIVE_PENDING,
