@@ -1,12 +1,13 @@
-"""`tables plan` against `tables drift` for the same 100 live tables, side by side in one run.
+"""`tables plan` and `tables drift` for 100 live tables: this tree beside an earlier commit, in one run.
 
 Run from the project root:
     PYTHONPATH=. venv/bin/python benchmarks/bench_plan.py [--tables 100] [--runs 5] [--engine moto]
+                                                          [--baseline 197b64c]
 
 One endpoint, 100 tables created once (the dev stack's 22 repeated under distinct names, as in
-bench_tables.py); then drift and plan alternate run by run, so both see the same machine load.
-`plan` does drift's reads and comparison, then classifies each difference; for tables it cannot
-find it also lists the endpoint's tables to recognise renames. Two cases:
+bench_tables.py). The baseline commit's code is extracted with `git archive` into a temporary folder;
+each run then times drift and plan once in a fresh interpreter per tree, trees alternating run by run,
+so both see the same machine load (only the calls are timed, not the interpreter's start-up). Two cases:
 - in sync: every table matches the model (the common case before a deploy);
 - changed: every table's owner tag differs, so every table has a difference to classify.
 Prints a Markdown table of medians.
@@ -15,23 +16,51 @@ Prints a Markdown table of medians.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
+import subprocess
 import sys
-import time
+import tarfile
+import tempfile
 from dataclasses import replace
-from typing import Any
+from io import BytesIO
+from pathlib import Path
 
 from components.families import plan_from_stack_file
 from components.model.plan import TablePlan
 from scripts import local_endpoint
-from scripts.change_plan import plan_changes
 from scripts.create_tables import create_tables
-from scripts.drift import detect_drift
 from scripts.schema_files import declared_schema
 from tests.project import PROJECT, PROJECT_DIR
 
 sys.path.insert(0, str(PROJECT_DIR / "benchmarks"))
 from bench_tables import client  # the benchmarks' shared client settings
+
+# Runs inside each tree's interpreter: only names both trees have (plan_changes, detect_drift, declared_schema).
+WORKER = """
+import json, sys, time
+from dataclasses import replace
+from pathlib import Path
+from components.families import plan_from_stack_file
+from scripts.change_plan import plan_changes
+from scripts.drift import detect_drift
+from scripts.local_endpoint import local_client
+from scripts.schema_files import declared_schema
+
+url, count, project = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
+dev = plan_from_stack_file(project, "dev")
+plans = [replace(dev[i % len(dev)], name=f"bench-{i:03d}-{dev[i % len(dev)].name}") for i in range(count)]
+schemas = [declared_schema(p) for p in plans]
+dynamo = local_client(url)
+started = time.perf_counter()
+states = sorted({r.state for r in detect_drift(dynamo, schemas)})
+drift = time.perf_counter() - started
+started = time.perf_counter()
+code = plan_changes(dynamo, plans, "dev", url).exit_code()
+plan = time.perf_counter() - started
+print(json.dumps({"drift": drift, "plan": plan, "states": states, "exit": code}))
+"""
 
 
 def plans(count: int) -> list[TablePlan]:
@@ -39,10 +68,18 @@ def plans(count: int) -> list[TablePlan]:
     return [replace(dev[i % len(dev)], name=f"bench-{i:03d}-{dev[i % len(dev)].name}") for i in range(count)]
 
 
-def timed(run: Any) -> float:
-    started = time.perf_counter()
-    run()
-    return time.perf_counter() - started
+def extract(revision: str, into: Path) -> Path:
+    archive = subprocess.run(["git", "archive", revision], cwd=PROJECT_DIR, check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def measure(tree: Path, url: str, count: int) -> dict[str, object]:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    done = subprocess.run([sys.executable, "-c", WORKER, url, str(count), str(tree)], cwd=tree, env=env,
+                          check=True, capture_output=True, text=True)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def main() -> None:
@@ -50,45 +87,44 @@ def main() -> None:
     parser.add_argument("--tables", type=int, default=100)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--engine", choices=local_endpoint.ENGINES, default="moto")
+    parser.add_argument("--baseline", default="197b64c", help="the commit to compare with (default: 197b64c)")
     args = parser.parse_args()
     declared = plans(args.tables)
-    schemas = [declared_schema(p) for p in declared]
 
     endpoint = local_endpoint.start(PROJECT, args.engine, port=0, record=False)
     rows = []
-    try:
-        dynamo = client(endpoint.url)
-        create_tables(dynamo, schemas)
-        for case in ("in sync", "changed"):
-            if case == "changed":
-                for table in declared:
-                    arn = dynamo.describe_table(TableName=table.name)["Table"]["TableArn"]
-                    dynamo.tag_resource(ResourceArn=arn, Tags=[{"Key": "owner", "Value": "someone-else"}])
-            expected = {"in sync": {"in-sync"}, "changed": {"drift"}}[case]
-            in_sync = case == "in sync"
-
-            def drift(expected: set[str] = expected) -> None:
-                _check({r.state for r in detect_drift(dynamo, schemas)} == expected)
-
-            def plan(in_sync: bool = in_sync) -> None:
-                _check((plan_changes(dynamo, declared, "dev", endpoint.url).exit_code() == 0) == in_sync)
-
-            times: dict[str, list[float]] = {"tables drift": [], "tables plan": []}
-            for _ in range(args.runs):
-                times["tables drift"].append(timed(drift))
-                times["tables plan"].append(timed(plan))
-            for approach, seconds in times.items():
-                rows.append((case, approach, statistics.median(seconds), min(seconds)))
-                print(f"{case:<8} {approach:<13} median {statistics.median(seconds):.2f}s", file=sys.stderr)
-    finally:
-        local_endpoint.stop(endpoint)
-    print(f"{args.tables} tables on {args.engine}, {args.runs} runs each, alternating\n")
-    print("| tables | approach | median s | fastest s | tables/s (median) |\n|---|---|---|---|---|")
-    for case, approach, median, fastest in rows:
-        print(f"| {case} | {approach} | {median:.2f} | {fastest:.2f} | {args.tables / median:.1f} |")
+    with tempfile.TemporaryDirectory() as folder:
+        trees = {args.baseline: extract(args.baseline, Path(folder) / "baseline"), "this tree": PROJECT_DIR}
+        try:
+            dynamo = client(endpoint.url)
+            create_tables(dynamo, [declared_schema(p) for p in declared])
+            for case in ("in sync", "changed"):
+                if case == "changed":
+                    for table in declared:
+                        arn = dynamo.describe_table(TableName=table.name)["Table"]["TableArn"]
+                        dynamo.tag_resource(ResourceArn=arn, Tags=[{"Key": "owner", "Value": "someone-else"}])
+                times: dict[tuple[str, str], list[float]] = {}
+                for _ in range(args.runs):
+                    for tree_name, tree in trees.items():
+                        result = measure(tree, endpoint.url, args.tables)
+                        _check(result["states"] == (["in-sync"] if case == "in sync" else ["drift"]))
+                        _check((result["exit"] == 0) == (case == "in sync"))
+                        for command in ("drift", "plan"):
+                            times.setdefault((tree_name, command), []).append(float(result[command]))  # type: ignore[arg-type]
+                for (tree_name, command), seconds in times.items():
+                    rows.append((case, tree_name, f"tables {command}", statistics.median(seconds), min(seconds)))
+                    print(f"{case:<8} {tree_name:<10} {command:<6} median {statistics.median(seconds):.2f}s",
+                          file=sys.stderr)
+        finally:
+            local_endpoint.stop(endpoint)
+    print(f"{args.tables} tables on {args.engine}, {args.runs} runs each, trees alternating\n")
+    print("| tables | code | command | median s | fastest s | tables/s (median) |\n|---|---|---|---|---|---|")
+    for case, tree_name, command, median, fastest in rows:
+        print(f"| {case} | {tree_name} | {command} | {median:.2f} | {fastest:.2f} | {args.tables / median:.1f} |")
     for case in ("in sync", "changed"):
-        drift, plan = (r[2] for r in rows if r[0] == case)
-        print(f"\n{case}: plan takes {plan / drift:.2f}x drift's time", end="")
+        for command in ("tables drift", "tables plan"):
+            old, new = (r[3] for r in rows if r[0] == case and r[2] == command)
+            print(f"\n{case}, {command}: this tree takes {new / old:.2f}x {args.baseline}'s time", end="")
     print()
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from scripts.change_plan import NOTHING_TO_DO, ChangeClass, TableChanges, format_plan, plan_changes
+from scripts.create_tables import create_tables
 from scripts.schema_files import declared_schema
 from tests.plan_conformance.cases import CASES, STACK, WHERE, Case, run_case
 
@@ -147,3 +148,45 @@ def test_every_registry_setting_is_put_back_by_restore_or_carried_by_its_request
 
     fields = [setting.field for setting in SETTINGS]
     assert sorted(fields) == sorted([*PUT_BACK, *CARRIED_BY_RESTORE])
+
+
+def test_previous_config_names_the_old_table_on_the_command_line(
+        moto: Any, moto_client: Any, tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    # name is ForceNew (terraform-provider-aws table.go, ResourceTable schema): a changed suffix deletes the
+    # table under its old name, which the previous Pulumi.dev.yaml gives.
+    import json
+    import shutil
+
+    from components.families import plan_from_stack_file
+    from scripts.cli import main
+    from tests.project import PROJECT_DIR
+
+    project, previous = tmp_path / "project", tmp_path / "previous"
+    project.mkdir()
+    previous.mkdir()
+    shutil.copy(PROJECT_DIR / "Pulumi.yaml", project / "Pulumi.yaml")
+    shutil.copy(PROJECT_DIR / "Pulumi.dev.yaml", previous / "Pulumi.dev.yaml")
+    (project / "Pulumi.dev.yaml").write_text((PROJECT_DIR / "Pulumi.dev.yaml").read_text().replace(
+        "    items-service:\n      suffix: -dev\n", "    items-service:\n      suffix: -dev-v2\n"))
+    assert [p.name for p in plan_from_stack_file(project, "dev") if p.family == "items-service"] == ["items-dev-v2"]
+    [items] = [p for p in plan_from_stack_file(PROJECT_DIR, "dev") if p.name == "items-dev"]
+    create_tables(moto_client, [declared_schema(items)])
+    for i in range(3):
+        moto_client.put_item(TableName="items-dev", Item={"id": {"S": f"i{i}"}})
+
+    code = main(["plan", "--stack", "dev", "--project-dir", str(project), "--endpoint-url", moto.url,
+                 "--previous-config", str(previous / "Pulumi.dev.yaml"), "--json"])
+    result = json.loads(capsys.readouterr().out)
+    [table] = [t for t in result["tables"] if t["key"] == "items-service.items"]
+    assert table["renamedFrom"] == "items-dev"
+    assert [(c["field"], c["class"], c["consequence"]) for c in table["changes"]] == [
+        ("name", "replace", "the table's name changes (name is ForceNew): items-dev is deleted (3 items lost) and "
+                            "items-dev-v2 created empty")]
+    assert code == result["exitCode"] == 3
+
+    code = main(["plan", "--stack", "dev", "--project-dir", str(project), "--endpoint-url", moto.url,
+                 "--previous-config", str(previous / "old.yaml")])
+    assert code == 2
+    assert capsys.readouterr().err.strip() == (
+        f"ERROR [InvalidPreviousConfig]: --previous-config {previous / 'old.yaml'}: expected an existing file named "
+        "Pulumi.<stack>.yaml (the stack file as it was before the change)")
