@@ -53,6 +53,7 @@ dev = plan_from_stack_file(project, "dev")
 plans = [replace(dev[i % len(dev)], name=f"bench-{i:03d}-{dev[i % len(dev)].name}") for i in range(count)]
 schemas = [declared_schema(p) for p in plans]
 dynamo = local_client(url)
+detect_drift(dynamo, schemas[:1])  # warm up: botocore loads its models and opens connections on first use
 started = time.perf_counter()
 states = sorted({r.state for r in detect_drift(dynamo, schemas)})
 drift = time.perf_counter() - started

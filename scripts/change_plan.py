@@ -213,6 +213,10 @@ def _type_change(declared: Any, live: Any, index: bool) -> str:
 def replace_consequence(plan: TablePlan, old: LiveTable, what: str) -> str:
     """The table `old` is deleted: say so with its item count, and say when the deletion will fail instead.
 
+    The program sets `name` itself, so Pulumi replaces the table delete-before-replace: the old table goes
+    first, then the new one is created (pulumi/pulumi-terraform-bridge pkg/tfbridge/schema.go,
+    nameRequiresDeleteBeforeReplace: an autonameable property given by the user, not the autonamer).
+
     Pulumi refuses to delete a resource with `protect` (pulumi/pulumi, the engine's step generator checks
     `Protect` before a delete or replace); DynamoDB refuses DeleteTable while deletion protection is on."""
     count = old.item_count
