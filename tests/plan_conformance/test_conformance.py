@@ -8,10 +8,12 @@ and planned again: nothing may be left to do.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from components.model.spec import Capacity
 from scripts.change_plan import NOTHING_TO_DO, ChangeClass, TableChanges, format_plan, plan_changes
 from scripts.create_tables import create_tables
 from scripts.schema_files import declared_schema
@@ -190,3 +192,23 @@ def test_previous_config_names_the_old_table_on_the_command_line(
     assert capsys.readouterr().err.strip() == (
         f"ERROR [InvalidPreviousConfig]: --previous-config {previous / 'old.yaml'}: expected an existing file named "
         "Pulumi.<stack>.yaml (the stack file as it was before the change)")
+
+
+def test_drift_reports_table_and_index_capacity(moto_client: Any) -> None:
+    # read_capacity/write_capacity and the GSI's are compared like every registry setting (resourceTableRead
+    # reads them back, so the provider sees the difference too).
+    from scripts.drift import detect_drift, format_drift
+    from tests.plan_conformance.cases import EVENTS, Stack
+
+    stack = Stack(prefix="d-")
+    create_tables(moto_client, [declared_schema(p) for p in stack.plans([EVENTS])])
+    index = replace(EVENTS.global_indexes[0], capacity=Capacity(7, 3))
+    after = replace(EVENTS, capacity=Capacity(50, 40), global_indexes=(index,))
+    declared = [declared_schema(p) for p in stack.plans([after])]
+    [result] = detect_drift(moto_client, declared)
+    assert [(d.field, d.declared, d.live) for d in result.differences] == [
+        ("capacity", "50 read, 40 write", "5 read, 5 write"),
+        ("globalIndexes.by-kind.capacity", "7 read, 3 write", "5 read, 5 write")]
+    assert format_drift([result]).splitlines()[:3] == [
+        "d-events: drift", "  ~ capacity: declared 50 read, 40 write, live 5 read, 5 write",
+        "  ~ globalIndexes.by-kind.capacity: declared 7 read, 3 write, live 5 read, 5 write"]
