@@ -2,8 +2,9 @@
 
 Exit 0: nothing to do; 1: safe changes pending; 3: a replacement, index rebuild, index deletion or stream
 cycle on a table not named with --allow-replace, a change AWS rejects as one step, a change `pulumi up`
-will not apply (key attribute types), or an adoption whose import fails. The deploy workflow runs it
-before every `pulumi up`.
+will not apply (key attribute types), an adoption whose import fails, or (with --pulumi-preview) a
+table on which Pulumi's own preview and the plan disagree. The deploy workflow runs it before every
+`pulumi up`; the pull-request workflow posts its `--format markdown` output.
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
                         help="the stack file as it was before this change (a Pulumi.<stack>.yaml, e.g. from git show), "
                              "to name the old tables a prefix, suffix or base name change replaces; without it they "
                              "are found among the live tables the stack's families match")
+    parser.add_argument("--pulumi-preview", type=Path, metavar="FILE",
+                        help="what `pulumi preview --json --stack S` printed: Pulumi's operation is shown beside "
+                             "each table's consequence, and a table on which the two disagree exits 3")
+    parser.add_argument("--format", choices=("text", "markdown"), default="text",
+                        help="markdown: the plan as a pull-request comment, a table of the changes that matter, "
+                             "destructive ones first")
     add_local_flag(parser)
     parser.set_defaults(handler=run)
 
@@ -47,15 +54,29 @@ def run(args: argparse.Namespace) -> int:
         load_previous_config,
         plan_changes,
     )
+    from scripts.errors import ToolError
+    from scripts.plan_markdown import format_markdown
+    from scripts.pulumi_preview import compare_preview, format_comparison, read_preview
 
+    if args.json and args.format != "text":
+        raise ToolError("Usage", f"tables plan: --json and --format {args.format} each choose the output; give one")
     plans = stack_plans(args)
     allowed = check_allowed(plans, args.allow_replace, args.stack)
     previous = load_previous_config(args.previous_config) if args.previous_config else None
+    # A bad preview file is found before any call to the endpoint.
+    preview = read_preview(args.pulumi_preview, args.stack) if args.pulumi_preview else None
     client = connection(args).client()
     stack_changes = plan_changes(client, plans, args.stack, args.where, allowed,
-                              rate=args.backfill_rate or DEFAULT_BACKFILL_ITEMS_PER_SECOND, previous=previous)
+                                 rate=args.backfill_rate or DEFAULT_BACKFILL_ITEMS_PER_SECOND, previous=previous)
+    comparison = compare_preview(stack_changes, preview) if preview else None
     if args.json:
-        print_json(stack_changes.as_json())
+        print_json({**stack_changes.as_json(), "exitCode": comparison.exit_code() if comparison
+                    else stack_changes.exit_code(), "pulumiPreview": comparison.as_json() if comparison else None})
+    elif args.format == "markdown":
+        print(format_markdown(stack_changes, comparison), end="")
     else:
         print(format_plan(stack_changes))
-    return stack_changes.exit_code()
+        if comparison:
+            print()
+            print(format_comparison(comparison))
+    return comparison.exit_code() if comparison else stack_changes.exit_code()

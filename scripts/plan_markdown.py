@@ -1,0 +1,98 @@
+"""`tables plan --format markdown`: the plan as a pull-request comment, where reviewers read it.
+
+One section per stack: a table of the changes that matter (those `pulumi up` applies now; changes an
+adoption defers are left out), destructive ones first, each with what stops the deploy; with
+`--pulumi-preview`, Pulumi's own operation beside each table and the disagreements under the table.
+The pull-request workflow joins the stacks' sections into one comment under a hidden marker.
+"""
+
+from __future__ import annotations
+
+from scripts.change_plan import Change, StackChanges, TableChanges
+from scripts.pulumi_preview import PreviewComparison
+
+# The first line of the pull-request comment: the workflow finds the comment to update by it.
+COMMENT_MARKER = "<!-- dynamodb-tables plan -->"
+
+
+def cell(text: str) -> str:
+    """Text safe inside a GitHub table cell: a pipe would end the cell, a newline the row."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
+
+
+def _row(*cells: str) -> str:
+    return "|" + "|".join(f" {c} " if c else " " for c in cells) + "|"
+
+
+def _gate(stack_changes: StackChanges, table: TableChanges, change: Change) -> str:
+    if change in table.blocked():
+        return "**stops the deploy**: AWS rejects it as one step"
+    if change in table.destructive():
+        if table.plan.name in stack_changes.allowed:
+            return "allowed by --allow-replace"
+        return f"**stops the deploy** unless allowed: `--allow-replace {table.plan.name}`"
+    return ""
+
+
+def _rows(stack_changes: StackChanges) -> list[tuple[TableChanges, Change | None]]:
+    """(table, change) in the order a reviewer needs them: what stops or destroys first, table order kept."""
+    rows: list[tuple[int, int, int, TableChanges, Change | None]] = []
+    for t, table in enumerate(stack_changes.tables):
+        stopping = [*table.destructive(), *table.blocked()]
+        for c, change in enumerate(table.changes):
+            if not change.deferred:
+                rows.append((0 if change in stopping else 1, t, c, table, change))
+        if table.import_check is not None and not table.import_check.adoptable:
+            rows.append((1, t, len(table.changes), table, None))
+    return [(table, change) for *_, table, change in sorted(rows, key=lambda r: r[:3])]
+
+
+def _import_text(table: TableChanges) -> str:
+    check = table.import_check
+    assert check is not None
+    if check.impossible:
+        return (f"pulumi up cannot adopt the table: {', '.join(check.impossible)} differ and no option can leave "
+                "them as they are live")
+    return (f"the import fails as declared: {', '.join(check.differing)} differ; adopt it with importIgnoreChanges "
+            f"[{', '.join(check.needed)}] (`tables plan` prints the entry)")
+
+
+def format_markdown(stack_changes: StackChanges, comparison: PreviewComparison | None = None) -> str:
+    """One stack's section of the pull-request comment."""
+    changed = [t for t in stack_changes.tables if t.symbol.strip()]
+    total = len(stack_changes.tables)
+    lines = [f"### Stack `{stack_changes.stack}`: {len(changed)} of {total} table{'' if total == 1 else 's'} change",
+             ""]
+    rows = _rows(stack_changes)
+    if rows:
+        pulumi = comparison is not None
+        lines.append(_row("Table", *(["Pulumi"] if pulumi else []), "Change", "Consequence", "Gate"))
+        lines.append("|---" * (5 if pulumi else 4) + "|")
+        for table, change in rows:
+            name = f"`{table.plan.name}` ({cell(table.label)})"
+            if table.live is not None:
+                name += f", {table.live.item_count:,} items"
+            op = [f"`{comparison.of(table).op}`"] if comparison is not None else []
+            if change is None:
+                lines.append(_row(name, *op, "import check", cell(_import_text(table)), ""))
+            else:
+                lines.append(_row(name, *op, f"{change.change_class} `{cell(change.field)}`", cell(change.consequence),
+                                  _gate(stack_changes, table, change)))
+        lines.append("")
+    if comparison is not None:
+        unplanned = [t for t in comparison.shown() if t.table is None or not t.table.changes]
+        for step in unplanned:
+            key = f" ({step.table.label})" if step.table else ""
+            lines.append(f"- Pulumi's preview: `{step.op}` `{step.name}`{cell(key)}, where the plan has "
+                         "nothing to do")
+        disagreements = comparison.disagreements()
+        if disagreements:
+            lines += ([""] if unplanned else []) + [
+                f"**The plan and Pulumi's preview disagree** on {len(disagreements)} "
+                f"table{'s' if len(disagreements) > 1 else ''}; the deploy stops until they agree:", ""]
+            lines += [f"- {cell(d)}" for d in disagreements]
+        else:
+            lines += ([""] if unplanned else []) + ["Pulumi's preview agrees with the plan on every table."]
+        lines.append("")
+    lines.append(f"{stack_changes.summary()}")
+    return "\n".join(lines) + "\n"
