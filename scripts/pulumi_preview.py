@@ -26,7 +26,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from components.model.config import PROJECT
+from components.model.config_reader import PROJECT
 from components.model.plan import TablePlan
 from scripts.change_plan import DESTRUCTIVE_PENDING, ChangeClass, StackChanges, TableChanges
 from scripts.errors import ToolError
@@ -51,7 +51,7 @@ class Operation(Enum):
 
 
 VERBS = {Operation.NONE: "leaves it alone", Operation.CREATE: "creates it", Operation.IMPORT: "adopts (imports) it",
-         Operation.UPDATE: "updates it in place", Operation.REPLACE: "replaces it (deletes it, creates it empty)",
+         Operation.UPDATE: "updates it in place", Operation.REPLACE: "replaces it (deleted, then created empty)",
          Operation.DELETE: "deletes it"}
 
 # Every step op the engine knows (pulumi/pulumi pkg/resource/deploy/step.go: the `Op*` constants, listed in
@@ -254,8 +254,8 @@ class TableComparison:
         planned, previewed = self.planned, self.previewed
         if _agrees(self.table, planned, previewed):
             return None
-        why = f" (because of {self.reasons})" if self.reasons else ""
-        return (f"{self.table.plan.name} ({self.table.label}): the preview {previewed.verb}{why}, the plan "
+        why = f" because of {self.reasons}" if self.reasons else ""
+        return (f"{self.table.plan.name} ({self.table.label}): the preview {previewed.verb}{why}; the plan "
                 f"{planned.verb}")
 
 

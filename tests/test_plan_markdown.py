@@ -120,12 +120,12 @@ def test_markdown_with_a_preview_adds_pulumis_operation_and_the_disagreements(tm
         "",
         "**The plan and Pulumi's preview disagree** on 4 tables; the deploy stops until they agree:",
         "",
-        "- dev-CreatorsTable (creator-platform.creators): the preview leaves it alone, the plan updates it in place",
-        "- dev-ProductsTable (creator-platform.products): the preview replaces it (deletes it, creates it empty) "
-        "(because of attributes), the plan updates it in place",
-        "- dev-AnalyticsEventsTable (creator-platform.analytics-events): the preview leaves it alone, the plan "
-        "replaces it (deletes it, creates it empty)",
-        "- Jobs-dev (shop-import.jobs): the preview leaves it alone, the plan updates it in place",
+        "- dev-CreatorsTable (creator-platform.creators): the preview leaves it alone; the plan updates it in place",
+        "- dev-ProductsTable (creator-platform.products): the preview replaces it (deleted, then created empty) "
+        "because of attributes; the plan updates it in place",
+        "- dev-AnalyticsEventsTable (creator-platform.analytics-events): the preview leaves it alone; the plan "
+        "replaces it (deleted, then created empty)",
+        "- Jobs-dev (shop-import.jobs): the preview leaves it alone; the plan updates it in place",
         "",
         SUMMARY,
         ""])
@@ -153,9 +153,9 @@ def test_a_preview_step_where_the_plan_has_nothing_to_do_is_listed_under_the_tab
         "",
         "**The plan and Pulumi's preview disagree** on 3 tables; the deploy stops until they agree:",
         "",
-        "- dev-ProductsTable (creator-platform.products): the preview updates it in place (because of attributes, "
-        "globalSecondaryIndexes), the plan leaves it alone",
-        "- Shops-dev (shop-import.shops): the preview creates it, the plan leaves it alone",
+        "- dev-ProductsTable (creator-platform.products): the preview updates it in place because of attributes, "
+        "globalSecondaryIndexes; the plan leaves it alone",
+        "- Shops-dev (shop-import.shops): the preview creates it; the plan leaves it alone",
         "- the preview has a 'delete' step for table resource 'creator-platform-legacy-products', which stack 'dev' "
         f"does not declare ({pulumi_previews.LEGACY_URN}): preview and plan come from different programs or configs",
         "",

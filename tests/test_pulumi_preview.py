@@ -86,8 +86,8 @@ def test_a_preview_that_replaces_what_the_plan_updates_is_one_line_and_exit_3(
         "",
         "The plan and Pulumi's preview disagree on 1 table (exit 3; find out which is wrong before pulumi up for "
         "stack dev):",
-        "  dev-ProductsTable (creator-platform.products): the preview replaces it (deletes it, creates it empty) "
-        "(because of attributes), the plan updates it in place",
+        "  dev-ProductsTable (creator-platform.products): the preview replaces it (deleted, then created empty) "
+        "because of attributes; the plan updates it in place",
         ""]))
 
 
@@ -117,7 +117,7 @@ def test_a_table_the_plan_changes_and_the_preview_leaves_alone_is_a_disagreement
     result = json.loads(out)
     assert result["exitCode"] == 3
     assert result["pulumiPreview"]["disagreements"] == [
-        "dev-ProductsTable (creator-platform.products): the preview leaves it alone, the plan updates it in place"]
+        "dev-ProductsTable (creator-platform.products): the preview leaves it alone; the plan updates it in place"]
     assert [(t["table"], t["pulumiOp"], t["pulumi"], t["plan"]) for t in result["pulumiPreview"]["tables"]] == [
         ("dev-ProductsTable", "same", "none", "update"), ("Shops-dev", "create", "create", "create")]
 
