@@ -255,8 +255,15 @@ class TableComparison:
         if _agrees(self.table, planned, previewed):
             return None
         why = f" because of {self.reasons}" if self.reasons else ""
-        return (f"{self.table.plan.name} ({self.table.label}): the preview {previewed.verb}{why}; the plan "
-                f"{planned.verb}")
+        return (f"{self.table.plan.name} ({self.table.label}): the preview {previewed.verb}{why}"
+                f"{self._cost(previewed)}; the plan {planned.verb}{self._cost(planned)}")
+
+    def _cost(self, operation: Operation) -> str:
+        """What an operation that deletes the table costs its live data."""
+        live = self.table.live if self.table else None
+        if live is not None and operation in (Operation.REPLACE, Operation.DELETE):
+            return f": {live.item_count:,} items lost"
+        return ""
 
 
 @dataclass

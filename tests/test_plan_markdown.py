@@ -122,9 +122,9 @@ def test_markdown_with_a_preview_adds_pulumis_operation_and_the_disagreements(tm
         "",
         "- dev-CreatorsTable (creator-platform.creators): the preview leaves it alone; the plan updates it in place",
         "- dev-ProductsTable (creator-platform.products): the preview replaces it (deleted, then created empty) "
-        "because of attributes; the plan updates it in place",
+        "because of attributes: 2,500 items lost; the plan updates it in place",
         "- dev-AnalyticsEventsTable (creator-platform.analytics-events): the preview leaves it alone; the plan "
-        "replaces it (deleted, then created empty)",
+        "replaces it (deleted, then created empty): 1,200 items lost",
         "- Jobs-dev (shop-import.jobs): the preview leaves it alone; the plan updates it in place",
         "",
         SUMMARY,

@@ -87,7 +87,7 @@ def test_a_preview_that_replaces_what_the_plan_updates_is_one_line_and_exit_3(
         "The plan and Pulumi's preview disagree on 1 table (exit 3; find out which is wrong before pulumi up for "
         "stack dev):",
         "  dev-ProductsTable (creator-platform.products): the preview replaces it (deleted, then created empty) "
-        "because of attributes; the plan updates it in place",
+        "because of attributes: 0 items lost; the plan updates it in place",
         ""]))
 
 

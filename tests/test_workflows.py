@@ -161,7 +161,7 @@ def test_the_comment_is_updated_when_its_marker_is_found_and_posted_otherwise(
         "",
         "22 tables: 22 unchanged",
         "",
-        "### Stack `staging`: no plan (the preview failed; see https://example.invalid/run/1)",
+        "### Stack `staging`: no plan (its preview job did not finish; see https://example.invalid/run/1)",
         "",
         "### Stack `prod`: 1 of 22 tables change",
         ""])
