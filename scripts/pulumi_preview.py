@@ -157,6 +157,8 @@ def read_preview(path: Path, stack: str) -> Preview:
     except OSError as error:
         raise ToolError("InvalidPreview", f"{path}: cannot read it ({error.strerror or error}); give the file "
                                           "`pulumi preview --json` wrote", where=str(path)) from None
+    except UnicodeDecodeError as error:
+        raise _invalid(path, f"not UTF-8 text (byte {error.start})") from None
     try:
         digest = json.loads(text)
     except json.JSONDecodeError as error:

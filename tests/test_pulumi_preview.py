@@ -180,6 +180,16 @@ def test_a_preview_of_another_stack_or_a_missing_file_is_one_line_and_exit_2(
                               "directory); give the file `pulumi preview --json` wrote\n")
 
 
+def test_a_binary_file_is_one_line_and_exit_2(
+        tmp_path: Path, moto: Endpoint, aws_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    preview = tmp_path / "preview.json"
+    preview.write_bytes(b'{"steps": []}\xff')
+    code, _, err = run(capsys, "plan", "--stack", "dev", "--endpoint-url", moto.url, "--pulumi-preview", str(preview))
+    assert (code, err) == (2, f"ERROR [InvalidPreview]: {preview}: not UTF-8 text (byte 13); give the file "
+                              "`pulumi preview --json --stack <stack>` printed (without "
+                              "PULUMI_ENABLE_STREAMING_JSON_PREVIEW)\n")
+
+
 def test_a_bad_preview_is_reported_before_any_call_to_the_endpoint(
         tmp_path: Path, aws_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
     # Port 9 (discard) has no DynamoDB: an endpoint error would show had the plan called it first.
