@@ -1,14 +1,14 @@
 """`tables plan --format markdown`: the plan as a pull-request comment, where reviewers read it.
 
 One section per stack: a table of the changes that matter (those `pulumi up` applies now; changes an
-adoption defers are left out), destructive ones first, each with what stops the deploy; with
+adoption defers are left out), those that stop the deploy first, each with what it does to the gate; with
 `--pulumi-preview`, Pulumi's own operation beside each table and the disagreements under the table.
 The pull-request workflow joins the stacks' sections into one comment under a hidden marker.
 """
 
 from __future__ import annotations
 
-from scripts.change_plan import Change, StackChanges, TableChanges
+from scripts.change_plan import DESTRUCTIVE_PENDING, Change, StackChanges, TableChanges
 from scripts.pulumi_preview import PreviewComparison
 
 # The first line of the pull-request comment: the workflow finds the comment to update by it.
@@ -24,10 +24,20 @@ def _row(*cells: str) -> str:
     return "|" + "|".join(f" {c} " if c else " " for c in cells) + "|"
 
 
-def _gate(stack_changes: StackChanges, table: TableChanges, change: Change) -> str:
-    if change in table.blocked():
-        return "**stops the deploy**: AWS rejects it as one step"
-    if change in table.destructive():
+def _stops(stack_changes: StackChanges, table: TableChanges, change: Change | None, allowed: bool) -> bool:
+    """Whether this one change (None: the table's import check) stops the deploy, by the plan's own exit rules:
+    a probe stack holding only it, with the table named by --allow-replace or not. Whatever classes the plan
+    has, the comment says of each what `tables plan` exits on."""
+    probe = TableChanges(table.plan, table.live, [change] if change else [],
+                         import_check=None if change else table.import_check)
+    names = frozenset({table.plan.name}) if allowed else frozenset()
+    return StackChanges(stack_changes.stack, stack_changes.where, [probe], names).exit_code() == DESTRUCTIVE_PENDING
+
+
+def _gate(stack_changes: StackChanges, table: TableChanges, change: Change | None) -> str:
+    if _stops(stack_changes, table, change, allowed=True):
+        return "**stops the deploy**; --allow-replace does not lift it"
+    if _stops(stack_changes, table, change, allowed=False):
         if table.plan.name in stack_changes.allowed:
             return "allowed by --allow-replace"
         return f"**stops the deploy** unless allowed: `--allow-replace {table.plan.name}`"
@@ -35,15 +45,17 @@ def _gate(stack_changes: StackChanges, table: TableChanges, change: Change) -> s
 
 
 def _rows(stack_changes: StackChanges) -> list[tuple[TableChanges, Change | None]]:
-    """(table, change) in the order a reviewer needs them: what stops or destroys first, table order kept."""
+    """(table, change) in the order a reviewer needs them: what stops the deploy first, table order kept; an
+    import check that fails is a row of its own (change None)."""
     rows: list[tuple[int, int, int, TableChanges, Change | None]] = []
     for t, table in enumerate(stack_changes.tables):
-        stopping = [*table.destructive(), *table.blocked()]
         for c, change in enumerate(table.changes):
             if not change.deferred:
-                rows.append((0 if change in stopping else 1, t, c, table, change))
+                stops = _stops(stack_changes, table, change, allowed=False)
+                rows.append((0 if stops else 1, t, c, table, change))
         if table.import_check is not None and not table.import_check.adoptable:
-            rows.append((1, t, len(table.changes), table, None))
+            stops = _stops(stack_changes, table, None, allowed=False)
+            rows.append((0 if stops else 1, t, len(table.changes), table, None))
     return [(table, change) for *_, table, change in sorted(rows, key=lambda r: r[:3])]
 
 
@@ -74,7 +86,8 @@ def format_markdown(stack_changes: StackChanges, comparison: PreviewComparison |
                 name += f", {table.live.item_count:,} items"
             op = [f"`{comparison.of(table).op}`"] if comparison is not None else []
             if change is None:
-                lines.append(_row(name, *op, "import check", cell(_import_text(table)), ""))
+                lines.append(_row(name, *op, "import check", cell(_import_text(table)),
+                                  _gate(stack_changes, table, None)))
             else:
                 lines.append(_row(name, *op, f"{change.change_class} `{cell(change.field)}`", cell(change.consequence),
                                   _gate(stack_changes, table, change)))

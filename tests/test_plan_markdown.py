@@ -83,7 +83,7 @@ def test_markdown_lists_destructive_and_blocked_changes_first_with_what_stops_th
         "| `dev-AnalyticsEventsTable` (creator-platform.analytics-events), 1,200 items | replace `keys` | the table "
         "is deleted and recreated empty: 1,200 items lost | allowed by --allow-replace |",
         "| `Jobs-dev` (shop-import.jobs), 7 items | blocked `stream` | AWS rejects a new view type while the stream "
-        "is on | **stops the deploy**: AWS rejects it as one step |",
+        "is on | **stops the deploy**; --allow-replace does not lift it |",
         "| `dev-CreatorsTable` (creator-platform.creators), 40 items | index-create `globalIndexes.userId-index` | "
         "userId-index is unusable until ACTIVE; backfill under a minute | |",
         "| `dev-AnalyticsEventsTable` (creator-platform.analytics-events), 1,200 items | update `encryption` | in "
@@ -111,7 +111,7 @@ def test_markdown_with_a_preview_adds_pulumis_operation_and_the_disagreements(tm
         "| `dev-AnalyticsEventsTable` (creator-platform.analytics-events), 1,200 items | `same` | replace `keys` | "
         "the table is deleted and recreated empty: 1,200 items lost | allowed by --allow-replace |",
         "| `Jobs-dev` (shop-import.jobs), 7 items | `same` | blocked `stream` | AWS rejects a new view type while "
-        "the stream is on | **stops the deploy**: AWS rejects it as one step |",
+        "the stream is on | **stops the deploy**; --allow-replace does not lift it |",
         "| `dev-CreatorsTable` (creator-platform.creators), 40 items | `same` | index-create "
         "`globalIndexes.userId-index` | userId-index is unusable until ACTIVE; backfill under a minute | |",
         "| `dev-AnalyticsEventsTable` (creator-platform.analytics-events), 1,200 items | `same` | update "
