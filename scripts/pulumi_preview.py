@@ -90,9 +90,8 @@ OPERATION_OF_CLASS: dict[str, Operation] = {
     ChangeClass.REPLACE.value: Operation.REPLACE,
 }
 # Classes the provider computes no diff for, so `pulumi up` leaves the table alone (a key attribute's type:
-# CustomizeDiff clears an `attribute` change when no GSI changes, pulumi-aws#1057). Matched by value, so the
-# entry holds whether or not this version of the plan has the class.
-NOT_APPLIED_CLASSES = frozenset({"not-applied", "no-op", "unapplied", "not-applied-by-up"})
+# CustomizeDiff clears an `attribute` change when no GSI changes, pulumi-aws#1057): the plan's `not-applied`.
+NOT_APPLIED_CLASSES = frozenset({"not-applied"})
 
 
 @dataclass(frozen=True)
