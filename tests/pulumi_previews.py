@@ -25,7 +25,7 @@ PROVIDER = ("urn:pulumi:dev::dynamodb-tables::pulumi:providers:aws::default_7_0_
             "04da6b54-80e4-46f7-96ec-b56ff0331ba9")
 
 # The root stack's step: json.go keeps it whatever its op (`shouldShow(m, opts) || isRootStack(m)`).
-_STACK_STEP = Template("""        {
+STACK_STEP = Template("""        {
             "op": "same",
             "urn": "${urn}",
             "detailedDiff": null
@@ -42,7 +42,7 @@ _CREATE_SHOPS = Template("""        {
 # creator-platform.products lacks its status-index live: the provider adds the index in place
 # (terraform-provider-aws resourceTableUpdate / updateDiffGSI), an `update` with the GSI list and
 # the new key attribute as its diff.
-_UPDATE_PRODUCTS = Template("""        {
+UPDATE_PRODUCTS = Template("""        {
             "op": "update",
             "urn": "${urn}",
             "provider": "${provider}",
@@ -115,26 +115,26 @@ ${summary}
 
 
 # The preview of the plan's own changes: shops created, products updated in place.
-AGREES = digest(_STACK_STEP, _CREATE_SHOPS, _UPDATE_PRODUCTS, summary="""        "create": 1,
+AGREES = digest(STACK_STEP, _CREATE_SHOPS, UPDATE_PRODUCTS, summary="""        "create": 1,
         "same": 42,
         "update": 1""")
 
 # Pulumi replaces products, where the plan builds an index in place.
-REPLACES_WHAT_THE_PLAN_UPDATES = digest(_STACK_STEP, _CREATE_SHOPS, _REPLACE_PRODUCTS, summary="""        "create": 1,
+REPLACES_WHAT_THE_PLAN_UPDATES = digest(STACK_STEP, _CREATE_SHOPS, _REPLACE_PRODUCTS, summary="""        "create": 1,
         "replace": 1,
         "same": 42""")
 
 # Pulumi also deletes a table resource the dev stack does not declare.
-HOLDS_A_TABLE_THE_PLAN_DOES_NOT_KNOW = digest(_STACK_STEP, _CREATE_SHOPS, _UPDATE_PRODUCTS, _DELETE_LEGACY,
+HOLDS_A_TABLE_THE_PLAN_DOES_NOT_KNOW = digest(STACK_STEP, _CREATE_SHOPS, UPDATE_PRODUCTS, _DELETE_LEGACY,
                                               summary="""        "create": 1,
         "delete": 1,
         "same": 42,
         "update": 1""")
 
 # Pulumi leaves products alone, where the plan builds an index.
-LEAVES_ALONE_WHAT_THE_PLAN_UPDATES = digest(_STACK_STEP, _CREATE_SHOPS, summary="""        "create": 1,
+LEAVES_ALONE_WHAT_THE_PLAN_UPDATES = digest(STACK_STEP, _CREATE_SHOPS, summary="""        "create": 1,
         "same": 43""")
 
 # A preview of the staging stack, given to a plan of dev.
-OF_ANOTHER_STACK = digest(_STACK_STEP.replace("urn:pulumi:dev::", "urn:pulumi:staging::").replace(
+OF_ANOTHER_STACK = digest(STACK_STEP.replace("urn:pulumi:dev::", "urn:pulumi:staging::").replace(
     "dynamodb-tables-dev", "dynamodb-tables-staging"), summary="""        "same": 44""")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from string import Template
 from typing import Any
 
 import pytest
@@ -134,7 +135,7 @@ def test_the_preview_does_not_lift_the_gate_it_only_adds_to_it(
         if index["IndexName"] == "status-index":
             index["Projection"] = {"ProjectionType": "KEYS_ONLY"}
     create_tables(moto_client, schemas)
-    rebuild = pulumi_previews.digest(pulumi_previews._STACK_STEP, pulumi_previews._UPDATE_PRODUCTS,
+    rebuild = pulumi_previews.digest(pulumi_previews.STACK_STEP, pulumi_previews.UPDATE_PRODUCTS,
                                      summary='        "same": 43,\n        "update": 1')
     code, out, _ = plan_with(tmp_path, moto, capsys, rebuild)
     assert code == 3
@@ -209,3 +210,37 @@ def test_urns_of_the_stack_parse_into_stack_project_type_and_logical_name() -> N
     assert parse_urn(pulumi_previews.PRODUCTS_URN) == ("dev", "dynamodb-tables", "aws:dynamodb/table:Table",
                                                        "creator-platform-products")
     assert parse_urn("urn:pulumi:dev::dynamodb-tables::pulumi:pulumi:Stack") is None
+
+
+def test_an_adopted_table_agrees_whether_the_preview_imports_it_or_finds_it_adopted(tmp_path: Path) -> None:
+    """prod adopts ProductsTable (`existing`): the engine imports it while it is not in the stack's state
+    (step op `import`, pkg/resource/deploy/step.go OpImport) and treats it as any other resource after that;
+    changes importIgnoreChanges defers are not in the preview at all."""
+    from components.families import plan_from_stack_file
+    from scripts.change_plan import Change, ChangeClass, StackChanges, TableChanges
+    from scripts.pulumi_preview import compare_preview, read_preview
+
+    plans = plan_from_stack_file(PROJECT_DIR, "prod")
+    products = next(p for p in plans if p.name == "ProductsTable")
+    assert products.existing
+    deferred = Change("globalIndexes.status-index", ChangeClass.INDEX_CREATE, "status-index", None,
+                      "one index per UpdateTable call", deferred=True)
+    stack_changes = StackChanges("prod", "DynamoDB", [TableChanges(p, None, [deferred] if p is products else [])
+                                                      for p in plans], frozenset())
+    import_step = Template("""        {
+            "op": "import",
+            "urn": "${urn}",
+            "provider": "${provider}",
+            "detailedDiff": null
+        }""").substitute(urn=pulumi_previews.PRODUCTS_URN.replace("urn:pulumi:dev::", "urn:pulumi:prod::"),
+                         provider=pulumi_previews.PROVIDER.replace("urn:pulumi:dev::", "urn:pulumi:prod::"))
+    preview = tmp_path / "preview.json"
+    for steps, agreed in (([pulumi_previews.STACK_STEP.replace(":dev::", ":prod::").replace("-dev", "-prod"),
+                            import_step], True),
+                          ([], True),
+                          ([import_step.replace('"import"', '"replace"')], False)):
+        preview.write_text(pulumi_previews.digest(*steps, summary='        "same": 44'))
+        comparison = compare_preview(stack_changes, read_preview(preview, "prod"))
+        assert (comparison.disagreements() == []) is agreed, comparison.disagreements()
+    assert comparison.disagreements() == ["ProductsTable (creator-platform.products): the preview replaces it "
+                                          "(deleted, then created empty); the plan leaves it alone"]
