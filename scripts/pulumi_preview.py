@@ -20,14 +20,12 @@ this format and is refused.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from components.model.config_reader import PROJECT
-from components.model.plan import TablePlan
 from scripts.change_plan import DESTRUCTIVE_PENDING, ChangeClass, StackChanges, TableChanges
 from scripts.errors import ToolError
 
@@ -293,10 +291,6 @@ class PreviewComparison:
                             "reasons": [r for s in t.steps for r in (s.replace_reasons or s.diff_reasons)],
                             "urns": sorted({s.urn for s in t.steps})} for t in self.shown()],
                 "disagreements": self.disagreements()}
-
-
-def resource_names(plans: Sequence[TablePlan]) -> dict[str, TablePlan]:
-    return {plan.resource_name: plan for plan in plans}
 
 
 def compare_preview(stack_changes: StackChanges, preview: Preview) -> PreviewComparison:
