@@ -93,7 +93,9 @@ def format_markdown(stack_changes: StackChanges, comparison: PreviewComparison |
                                   _gate(stack_changes, table, change)))
         lines.append("")
     if comparison is not None:
-        unplanned = [t for t in comparison.shown() if t.table is None or not t.table.changes]
+        # Preview steps on tables without a row above: the plan has nothing there that this up applies.
+        in_rows = {id(table) for table, _ in rows}
+        unplanned = [t for t in comparison.shown() if t.table is None or id(t.table) not in in_rows]
         for step in unplanned:
             key = f" ({step.table.label})" if step.table else ""
             lines.append(f"- Pulumi's preview: `{step.op}` `{step.name}`{cell(key)}, where the plan has "
