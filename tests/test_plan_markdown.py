@@ -202,3 +202,28 @@ def test_markdown_and_json_together_are_one_usage_error(
     assert code == 2
     assert captured.err == ("ERROR [Usage]: tables plan: --json and --format markdown each choose the output; "
                             "give one\n")
+
+
+def test_a_preview_step_on_a_table_whose_changes_are_all_deferred_is_listed_under_the_table(tmp_path: Path) -> None:
+    plans = dev_plans()
+    deferred = Change("tags.owner", ChangeClass.UPDATE, "creator-team", "old-team", "in place, no downtime",
+                      deferred=True)
+    stack_changes = StackChanges("dev", "DynamoDB", [TableChanges(p, live(p, 2), [deferred] if p.name ==
+                                                                  "dev-ProductsTable" else []) for p in plans],
+                                 frozenset())
+    digest = tmp_path / "preview.json"
+    digest.write_text(pulumi_previews.digest(pulumi_previews.STACK_STEP, pulumi_previews.UPDATE_PRODUCTS,
+                                             summary='        "same": 43,\n        "update": 1'))
+    assert format_markdown(stack_changes, compare_preview(stack_changes, read_preview(digest, "dev"))) == "\n".join([
+        "### Stack `dev`: 1 of 22 tables change",
+        "",
+        "- Pulumi's preview: `update` `dev-ProductsTable` (creator-platform.products), where the plan has nothing "
+        "to do",
+        "",
+        "**The plan and Pulumi's preview disagree** on 1 table; the deploy stops until they agree:",
+        "",
+        "- dev-ProductsTable (creator-platform.products): the preview updates it in place because of attributes, "
+        "globalSecondaryIndexes; the plan leaves it alone",
+        "",
+        "22 tables: 1 to update, 21 unchanged",
+        ""])
