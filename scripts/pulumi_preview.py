@@ -81,15 +81,15 @@ WEIGHT = {op: n for n, op in enumerate((Operation.NONE, Operation.IMPORT, Operat
 
 # How `pulumi up` carries out a class of change on the table resource. Every class not listed is carried out
 # by the provider's resourceTableUpdate (hashicorp/terraform-provider-aws internal/service/dynamodb/table.go):
-# GSI creates, deletes and rebuilds, stream and TTL switches, capacity, tags are all an in-place update of
-# the one resource. A ForceNew attribute (name, keys, local indexes) makes the engine replace it.
-OPERATION_OF_CLASS: dict[str, Operation] = {
-    ChangeClass.CREATE.value: Operation.CREATE,
-    ChangeClass.REPLACE.value: Operation.REPLACE,
+# GSI creates, deletes and rebuilds, stream cycles and TTL switches, capacity, tags are all an in-place update
+# of the one resource. A ForceNew attribute (name, keys, local indexes) makes the engine replace it. A key
+# attribute's type is not applied at all: CustomizeDiff clears an `attribute` change when no GSI changes
+# (pulumi-aws#1057), so the preview has no step for it.
+OPERATION_OF_CLASS: dict[ChangeClass, Operation] = {
+    ChangeClass.CREATE: Operation.CREATE,
+    ChangeClass.REPLACE: Operation.REPLACE,
+    ChangeClass.NOT_APPLIED: Operation.NONE,
 }
-# Classes the provider computes no diff for, so `pulumi up` leaves the table alone (a key attribute's type:
-# CustomizeDiff clears an `attribute` change when no GSI changes, pulumi-aws#1057): the plan's `not-applied`.
-NOT_APPLIED_CLASSES = frozenset({"not-applied"})
 
 
 @dataclass(frozen=True)
@@ -198,8 +198,7 @@ def read_preview(path: Path, stack: str) -> Preview:
 def plan_operation(table: TableChanges) -> Operation:
     """What the plan expects `pulumi up` to do to the table resource."""
     applied = [c for c in table.changes if not c.deferred]
-    operations = {OPERATION_OF_CLASS.get(c.change_class.value, Operation.UPDATE) for c in applied
-                  if c.change_class.value not in NOT_APPLIED_CLASSES}
+    operations = {OPERATION_OF_CLASS.get(c.change_class, Operation.UPDATE) for c in applied} - {Operation.NONE}
     if Operation.CREATE in operations and table.plan.existing:
         operations = (operations - {Operation.CREATE}) | {Operation.IMPORT}
     return max(operations, key=WEIGHT.__getitem__, default=Operation.NONE)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from components.model.plan import TablePlan
-from scripts.change_plan import Change, ChangeClass, StackChanges, TableChanges
+from scripts.change_plan import Change, ChangeClass, ImportCheck, StackChanges, TableChanges
 from scripts.cli import main
 from scripts.live import LiveTable
 from scripts.local_endpoint import Endpoint
@@ -226,4 +226,35 @@ def test_a_preview_step_on_a_table_whose_changes_are_all_deferred_is_listed_unde
         "globalSecondaryIndexes; the plan leaves it alone",
         "",
         "22 tables: 1 to update, 21 unchanged",
+        ""])
+
+
+def test_changes_no_flag_lifts_and_a_failing_import_stop_the_deploy_even_when_the_tables_are_allowed() -> None:
+    plans = {p.name: p for p in dev_plans()}
+    failing_import = ImportCheck(needed=("tags",), configured=(), impossible=(), differing=("tags.owner",))
+    changes = {
+        "dev-ProductsTable": [change("keys", ChangeClass.NOT_APPLIED, "pulumi up changes nothing")],
+        "dev-AnalyticsEventsTable": [change("stream", ChangeClass.STREAM_CYCLE, "a new stream ARN")],
+        "Jobs-dev": [change("tags.owner", ChangeClass.UPDATE, "in place, no downtime")],
+    }
+    tables = [TableChanges(p, live(p, 5), changes.get(name, []),
+                           import_check=failing_import if name == "dev-CreatorsTable" else None)
+              for name, p in plans.items()]
+    allowed = frozenset({"dev-CreatorsTable", "dev-ProductsTable", "dev-AnalyticsEventsTable"})
+    assert format_markdown(StackChanges("dev", "DynamoDB", tables, allowed)) == "\n".join([
+        "### Stack `dev`: 4 of 22 tables change",
+        "",
+        "| Table | Change | Consequence | Gate |",
+        "|---|---|---|---|",
+        "| `dev-CreatorsTable` (creator-platform.creators), 5 items | import check | the import fails as declared: "
+        "tags.owner differ; adopt it with importIgnoreChanges [tags] (`tables plan` prints the entry) | "
+        "**stops the deploy**; --allow-replace does not lift it |",
+        "| `dev-ProductsTable` (creator-platform.products), 5 items | not-applied `keys` | pulumi up changes nothing | "
+        "**stops the deploy**; --allow-replace does not lift it |",
+        "| `dev-AnalyticsEventsTable` (creator-platform.analytics-events), 5 items | stream-cycle `stream` | a new "
+        "stream ARN | allowed by --allow-replace |",
+        "| `Jobs-dev` (shop-import.jobs), 5 items | update `tags.owner` | in place, no downtime | |",
+        "",
+        "22 tables: 4 to update, 18 unchanged; not applied by pulumi up: dev-ProductsTable (key attribute types: a "
+        "new table or index and a data migration); import fails: dev-CreatorsTable",
         ""])

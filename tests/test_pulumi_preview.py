@@ -244,3 +244,24 @@ def test_an_adopted_table_agrees_whether_the_preview_imports_it_or_finds_it_adop
         assert (comparison.disagreements() == []) is agreed, comparison.disagreements()
     assert comparison.disagreements() == ["ProductsTable (creator-platform.products): the preview replaces it "
                                           "(deleted, then created empty); the plan leaves it alone"]
+
+
+def test_a_change_pulumi_up_does_not_apply_agrees_with_a_preview_that_has_no_step_for_it(tmp_path: Path) -> None:
+    """A key attribute's type: the provider's CustomizeDiff clears the `attribute` change (pulumi-aws#1057), so
+    the engine has no step for the table; a preview that updates it disagrees with the plan."""
+    from components.families import plan_from_stack_file
+    from scripts.change_plan import Change, ChangeClass, StackChanges, TableChanges
+    from scripts.pulumi_preview import compare_preview, read_preview
+
+    plans = plan_from_stack_file(PROJECT_DIR, "dev")
+    key_type = Change("keys", ChangeClass.NOT_APPLIED, "id:N HASH", "id:S HASH", "pulumi up changes nothing")
+    stack_changes = StackChanges("dev", "DynamoDB", [TableChanges(p, None, [key_type] if p.name == "dev-ProductsTable"
+                                                                  else []) for p in plans], frozenset())
+    preview = tmp_path / "preview.json"
+    preview.write_text(pulumi_previews.digest(pulumi_previews.STACK_STEP, summary='        "same": 44'))
+    assert compare_preview(stack_changes, read_preview(preview, "dev")).disagreements() == []
+    preview.write_text(pulumi_previews.digest(pulumi_previews.STACK_STEP, pulumi_previews.UPDATE_PRODUCTS,
+                                              summary='        "same": 43,\n        "update": 1'))
+    assert compare_preview(stack_changes, read_preview(preview, "dev")).disagreements() == [
+        "dev-ProductsTable (creator-platform.products): the preview updates it in place because of attributes, "
+        "globalSecondaryIndexes; the plan leaves it alone"]
