@@ -4,7 +4,8 @@ A stack's config names its consumers (the services that use its tables) and what
 `read`, `write`, `read-write` or `stream`, or several on one table (`[read, stream]`). This module
 turns that into IAM policy documents, with the action sets of aws-cdk's grants
 (`aws-dynamodb/lib/perms.ts`), on the tables' own ARNs only. Never `*`, never `dynamodb:*`, never a
-table-management action. The Pulumi program attaches the documents to the consumers' roles; `tables access` prints the same grants as a matrix.
+table-management action. The Pulumi program attaches the documents to the consumers' roles;
+`tables access` prints the same grants as a matrix.
 
 Resources are built from table names, the region and the account, not from the tables' `arn`
 outputs, so a document is known in full during `pulumi preview` and the policy pack checks it
