@@ -16,6 +16,7 @@ from pulumi_policy import EnforcementLevel
 
 from components.families import consumers_from_stack_file
 from components.model.access import READ_ACTIONS, STREAM_ACTIONS, WRITE_ACTIONS
+from components.model.spec import ModelError
 from components.model.stack_file import load_stack_file
 from policies.iam.access import iam_policy_dynamodb_least_privilege as least_privilege
 from policies.pack import load_environment_config
@@ -150,6 +151,107 @@ def test_a_family_grant_in_code_gives_the_same_policy_as_config() -> None:
     from_config = documents(run_program(PROJECT_DIR, "dev"))["items-service"]["document"]
     assert json.loads(policy.inputs["policy"]) == from_config
     assert policy.inputs["role"] == "items-service-lambda-dev"
+
+
+def declare_grant(role: Any, level: Any) -> DeclaredResource:
+    """The role policy `TableFamily.grant(role, level)` declares for dev's items-service family, under mocks."""
+    from components.families import FAMILIES, plan_from_stack_file
+    from components.resources.family import TableFamily, TableFamilyArgs
+    from scripts.mock_stack import _CloudMocks, _RecordingMonitor
+
+    plans = [p for p in plan_from_stack_file(PROJECT_DIR, "dev") if p.family == "items-service"]
+    monitor = _RecordingMonitor(_CloudMocks("us-east-1"))
+    pulumi.runtime.set_all_config({"aws:region": "us-east-1"})
+    pulumi.runtime.set_mocks(monitor.mocks, project="p", stack="dev", preview=False, monitor=monitor)
+
+    @pulumi.runtime.test
+    def declare() -> pulumi.Output:
+        family = TableFamily(FAMILIES["items-service"], TableFamilyArgs(plans=plans))
+        given = role() if callable(role) else role
+        return family.grant(given, level, name="items-service").urn
+
+    declare()
+    [policy] = [r for r in monitor.declared if r.type == ROLE_POLICY]
+    return policy
+
+
+def test_grant_takes_an_iam_role_resource_and_attaches_to_its_name() -> None:
+    import pulumi_aws as aws
+
+    policy = declare_grant(lambda: aws.iam.Role("items-lambda", name="items-lambda-role", assume_role_policy="{}"),
+                           "read")
+    assert policy.inputs["role"] == "items-lambda-role"
+    assert json.loads(policy.inputs["policy"])["Statement"][0]["Resource"] == [arn("items-dev"),
+                                                                            f"{arn('items-dev')}/index/*"]
+
+
+def test_grant_takes_an_output_holding_a_role_arn() -> None:
+    policy = declare_grant(lambda: pulumi.Output.from_input(f"arn:aws:iam::{FAKE_ACCOUNT}:role/team/items-lambda"),
+                           ["read", "write"])
+    assert policy.inputs["role"] == "items-lambda"
+    assert [s["Sid"] for s in json.loads(policy.inputs["policy"])["Statement"]] == ["ReadTables", "WriteTables"]
+
+
+def run_with_config(stack: str, mutate: Mutation) -> DeclaredStack:
+    config = load_stack_file(PROJECT_DIR, stack)
+    consumers = json.loads(config["dynamodb-tables:consumers"])
+    mutate(consumers)
+    config["dynamodb-tables:consumers"] = json.dumps(consumers)
+    return run_program(PROJECT_DIR, stack, config)
+
+
+def test_a_consumer_may_read_a_table_and_its_stream() -> None:
+    def read_and_stream(consumers: dict[str, Any]) -> None:
+        consumers["analytics-aggregator"]["access"]["creator-platform.analytics-events"] = ["read", "stream"]
+
+    policy = documents(run_with_config("dev", read_and_stream))["analytics-aggregator"]
+    events, summaries = arn("dev-AnalyticsEventsTable"), arn("dev-AnalyticsSummariesTable")
+    # aws-cdk's grantReadData and grantStreamRead on one table: both sets, each on its own resources.
+    assert policy["document"]["Statement"] == [
+        {"Sid": "ReadTables", "Effect": "Allow",
+         "Action": ["dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable",
+                    "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"],
+         "Resource": [events, f"{events}/index/*", summaries, f"{summaries}/index/*"]},
+        {"Sid": "WriteTables", "Effect": "Allow",
+         "Action": ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:PutItem",
+                    "dynamodb:UpdateItem"],
+         "Resource": [summaries]},
+        {"Sid": "ReadStreams", "Effect": "Allow",
+         "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+         "Resource": [f"{events}/stream/*"]},
+    ]
+
+
+def test_a_role_arn_in_the_deploying_account_attaches_to_that_role() -> None:
+    policy = documents(run_with_config("dev", lambda c: c["items-service"].update(
+        {"role": f"arn:aws:iam::{FAKE_ACCOUNT}:role/service/items-service-lambda-dev"})))["items-service"]
+    assert policy["role"] == "items-service-lambda-dev"
+
+
+def test_a_role_arn_from_another_account_is_refused_at_deploy_time() -> None:
+    # dev names no aws:allowedAccountIds: the deploying account is the caller's (the mocks' 123456789012).
+    assert run_with_consumers(lambda c: c["items-service"].update(
+        {"role": "arn:aws:iam::999988887777:role/items-service-lambda-dev"})) == (
+        KEY + "items-service.role': given \"arn:aws:iam::999988887777:role/items-service-lambda-dev\"; allowed: a "
+        "role in the account this stack deploys to (partition aws, account 123456789012): an inline policy can only "
+        "be attached to a role there; grant another account's role through a table resource policy")
+
+
+def test_a_role_arn_outside_the_allowed_accounts_is_refused_by_the_plan() -> None:
+    # prod names aws:allowedAccountIds, so the plan (and `tables access`) refuses it before anything runs.
+    from components.families import stack_from_config
+
+    config = load_stack_file(PROJECT_DIR, "prod")
+    consumers = json.loads(config["dynamodb-tables:consumers"])
+    consumers["items-service"]["role"] = "arn:aws:iam::999988887777:role/items-service-lambda-prod"
+    config["dynamodb-tables:consumers"] = json.dumps(consumers)
+    with pytest.raises(ModelError) as caught:
+        stack_from_config(config, "prod")
+    assert str(caught.value) == (
+        "stack 'prod', config key 'dynamodb-tables:consumers.items-service.role': given "
+        "\"arn:aws:iam::999988887777:role/items-service-lambda-prod\"; allowed: a role in the account this stack "
+        "deploys to (account 111122223333): an inline policy can only be attached to a role there; grant another "
+        "account's role through a table resource policy")
 
 
 # --- bad consumer config -------------------------------------------------------------------------

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.model.access import ConsumerPlan, plan_access, plan_consumers, role_name_of
+from components.model.access import ROLE_ARN, ConsumerPlan, plan_access, plan_consumers, role_name_of
 from components.model.family import FamilyDefinition
 from components.model.plan import TablePlan
-from components.resources.access import role_policy
+from components.resources.access import Account, current_account, role_policy
 from components.resources.table import declare_table
 
 
@@ -67,12 +67,18 @@ class TableFamily(pulumi.ComponentResource):
         consumer = ConsumerPlan(name=consumer_name, role_name="", grants=grants)
         if isinstance(role, aws.iam.Role):
             return role_policy(resource_name, consumer, parent=self, role=role.name)
-        return role_policy(resource_name, consumer, parent=self, role=role.apply(_role_name))
+        account = current_account()
+        return role_policy(resource_name, consumer, parent=self, role=role.apply(lambda r: _role_name(r, account)))
 
 
-def _role_name(role: str) -> str:
-    """A role name from the name or ARN an Output resolved to; an Output of anything else stops the update."""
+def _role_name(role: str, account: Account) -> str:
+    """A role name from the name or ARN an Output resolved to; anything else, or a role ARN of another
+    account, stops the update (an inline policy attaches to a role of the deploying account only)."""
     name = role_name_of(role)
     if name is None:
         raise pulumi.RunError(f"TableFamily.grant: role resolved to {role!r}; expected an IAM role name or ARN")
+    match = ROLE_ARN.fullmatch(role)
+    if match and (match["account"], match["partition"]) != (account.account_id, account.partition):
+        raise pulumi.RunError(f"TableFamily.grant: role {role} is not in the account this stack deploys to "
+                              f"({account.account_id}); grant another account's role through a table resource policy")
     return name
