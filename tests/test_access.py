@@ -436,3 +436,15 @@ def test_tables_access_json_lists_each_consumers_tables(capsys: pytest.CaptureFi
                                                               "ImportHistory-dev": "write"}
     assert data["tables"]["dev-AnalyticsEventsTable"] == {"creator-api": "read-write",
                                                          "analytics-aggregator": "stream"}
+
+
+def test_docs_access_lists_each_kinds_actions_as_granted() -> None:
+    from components.model.access import LEVEL_ACTIONS, AccessLevel
+
+    rows = {}
+    for line in (PROJECT_DIR / "docs" / "access.md").read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) == 4 and cells[0] in {"`read`", "`write`", "`stream`"}:
+            rows[cells[0].strip("`")] = {f"dynamodb:{a.strip().strip('`')}" for a in cells[1].split(",")}
+    assert rows == {level.value: set(LEVEL_ACTIONS[level])
+                    for level in (AccessLevel.READ, AccessLevel.WRITE, AccessLevel.STREAM)}

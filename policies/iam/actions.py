@@ -18,6 +18,7 @@ Each action falls in one class, decided by the reference data alone:
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import json
 import re
@@ -104,6 +105,11 @@ def not_matching(patterns: list[str]) -> list[DynamoDBAction]:
 
 
 def unknown_dynamodb_actions(patterns: list[str]) -> list[str]:
-    """`dynamodb:` names without a wildcard that the reference does not define (a typo, or a stale pin)."""
-    return [p for p in patterns if p.lower().startswith("dynamodb:") and not any(c in p for c in "*?")
-            and not matching([p])]
+    """`dynamodb:` patterns that name no action of the reference: a typo, or an action newer than the pin
+    (`dynamodb:SearchVectors`), which IAM would grant all the same."""
+    return [p for p in patterns if p.lower().startswith("dynamodb:") and not matching([p])]
+
+
+def reference_version() -> str:
+    """The version of parliament whose reference data is in use."""
+    return importlib.metadata.version("parliament")

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from policies.iam.actions import DynamoDBAction, matching, not_matching
+from policies.iam.actions import DynamoDBAction, matching, not_matching, reference_version, unknown_dynamodb_actions
 
 # The wildcard positions of a DynamoDB ARN, in the order they are named in messages.
 POSITIONS = ("partition", "region", "account", "table")
@@ -147,7 +147,13 @@ def judge_statement(statement: Mapping[str, Any], label: str, grantee: Grantee,
     if "NotAction" in statement:
         actions = not_matching([a for a in _as_list(statement["NotAction"]) if isinstance(a, str)])
     else:
-        actions = matching([a for a in _as_list(statement.get("Action")) if isinstance(a, str)])
+        patterns = [a for a in _as_list(statement.get("Action")) if isinstance(a, str)]
+        actions = matching(patterns)
+        unknown = unknown_dynamodb_actions(patterns)
+        if unknown:
+            yield (f"statement {label} allows {', '.join(unknown)}, which AWS's DynamoDB action list as pinned "
+                   f"(parliament {reference_version()}) does not define, so what it grants cannot be judged; name "
+                   "actions from the list, or update the pin")
     if not actions:
         return  # no DynamoDB action: another service's statement (a KMS key, a log group)
     management = [a for a in actions if not a.is_data]
