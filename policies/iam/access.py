@@ -28,8 +28,8 @@ from pulumi_policy import (
 
 from components.families import stack_from_stack_file
 from components.model.access import LEVEL_ACTIONS, ROLE_ARN, ConsumerPlan, levels_text, role_name_of
-from components.model.stack_file import load_stack_file
 from components.model.spec import ModelError
+from components.model.stack_file import load_stack_file
 from policies.dynamodb.tables import UNKNOWN, UNSET, config_value, read
 from policies.iam.grants import Grantee, StackTables, judge_document
 
