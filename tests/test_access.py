@@ -448,3 +448,23 @@ def test_docs_access_lists_each_kinds_actions_as_granted() -> None:
             rows[cells[0].strip("`")] = {f"dynamodb:{a.strip().strip('`')}" for a in cells[1].split(",")}
     assert rows == {level.value: set(LEVEL_ACTIONS[level])
                     for level in (AccessLevel.READ, AccessLevel.WRITE, AccessLevel.STREAM)}
+
+
+def test_read_and_stream_on_one_table_shows_in_the_matrix_and_passes_the_pack(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for file in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(PROJECT_DIR / file, tmp_path / file)
+    shutil.copytree(PROJECT_DIR / "policies", tmp_path / "policies", ignore=shutil.ignore_patterns("__pycache__"))
+    stack_file = (PROJECT_DIR / "Pulumi.dev.yaml").read_text()
+    assert "      creator-platform.analytics-events: stream\n" in stack_file
+    (tmp_path / "Pulumi.dev.yaml").write_text(stack_file.replace(
+        "      creator-platform.analytics-events: stream\n", "      creator-platform.analytics-events: [read, stream]\n"))
+    assert main(["access", "--stack", "dev", "--project-dir", str(tmp_path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["consumers"]["analytics-aggregator"]["tables"] == {
+        "dev-AnalyticsEventsTable": "read+stream", "dev-AnalyticsSummariesTable": "read-write"}
+    # The pack reads the same stack file: the generated read and stream statements are the declared access.
+    main(["policy-check", "--stack", "dev", "--project-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "dynamodb-table-deletion-protection-enabled" in out  # the pack ran: dev's advisory findings
+    assert "iam-policy-dynamodb-least-privilege" not in out
