@@ -458,7 +458,8 @@ def test_read_and_stream_on_one_table_shows_in_the_matrix_and_passes_the_pack(
     stack_file = (PROJECT_DIR / "Pulumi.dev.yaml").read_text()
     assert "      creator-platform.analytics-events: stream\n" in stack_file
     (tmp_path / "Pulumi.dev.yaml").write_text(stack_file.replace(
-        "      creator-platform.analytics-events: stream\n", "      creator-platform.analytics-events: [read, stream]\n"))
+        "      creator-platform.analytics-events: stream\n",
+        "      creator-platform.analytics-events: [read, stream]\n"))
     assert main(["access", "--stack", "dev", "--project-dir", str(tmp_path), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["consumers"]["analytics-aggregator"]["tables"] == {
