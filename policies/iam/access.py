@@ -111,7 +111,7 @@ def _grantee(args: ResourceValidationArgs, stack: StackDeclarations) -> Grantee:
             data = frozenset(a for actions in LEVEL_ACTIONS.values() for a in actions)
             return Grantee(f"the resource policy of table '{table}'", {table: ("read-write and stream", data)},
                            "a resource policy grants access to its own table only",
-                           not_operator="a resource policy is not the way to grant them")
+                           not_operator="a resource policy is not the way to grant them", attached_to=target)
         return Grantee("a resource policy whose table is unknown", {}, "its resourceArn")
     if args.resource_type == POLICY_TYPE:
         return Grantee("a managed policy", {}, f"only the {declared_in} are granted tables")

@@ -53,6 +53,10 @@ class Grantee:
     declared_in: str
     operator: bool = False
     not_operator: str = ""  # why it may not manage tables; "<label> is not an operator role" when empty
+    # A resource policy's Resource takes effect only where it matches the resource the policy is attached
+    # to ("DynamoDB resource-based policy examples", docs.aws.amazon.com/amazondynamodb/latest/developerguide/
+    # rbac-examples.html): there a wildcard or NotResource cannot reach another table.
+    attached_to: str | None = None
 
 
 @dataclass
@@ -170,6 +174,11 @@ def judge_statement(statement: Mapping[str, Any], label: str, grantee: Grantee,
                f"{where}; only operator roles may manage or restore tables, and "
                f"{grantee.not_operator or grantee.label + ' is not one'}")
     if not judged:
+        return
+    if grantee.attached_to is not None and (excluded is not None or any(
+            read_resource(r, scope).wildcards for r in _as_list(statement.get("Resource")) if isinstance(r, str))):
+        # `Resource: "*"` or NotResource in a resource policy: its own table, judged as if named.
+        yield from _judge_resource(read_resource(grantee.attached_to, scope), judged, label, grantee)
         return
     if excluded is not None:
         named = [read_resource(r, scope) for r in excluded]
