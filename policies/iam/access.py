@@ -124,6 +124,20 @@ def _grantee(args: ResourceValidationArgs, stack: StackDeclarations) -> Grantee:
     return Grantee(f"role '{name}'", stack.declared_for(name), declared_in)
 
 
+def document_problems(document: Any, role: str, operators: list[str], stack: str) -> Iterator[str]:
+    """What the pack reports for `document` as an inline policy of `role` in `stack` (for files kept outside
+    the program, such as a job role's policy)."""
+    declared = declarations(stack)
+    if isinstance(declared, str):
+        raise ValueError(declared)
+    name = role_name_of(role) or role
+    if name in operators or role in operators:
+        grantee = Grantee(f"operator role '{name}'", None, "operatorRoles", operator=True)
+    else:
+        grantee = Grantee(f"role '{name}'", declared.declared_for(name), f"consumers in {declared.file}")
+    yield from judge_document(document, grantee, declared.tables)
+
+
 def _least_privilege(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type not in IAM_TYPES:
         args.not_applicable("not an IAM policy")

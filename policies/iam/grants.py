@@ -178,7 +178,7 @@ def judge_statement(statement: Mapping[str, Any], label: str, grantee: Grantee,
     if grantee.attached_to is not None and (excluded is not None or any(
             read_resource(r, scope).wildcards for r in _as_list(statement.get("Resource")) if isinstance(r, str))):
         # `Resource: "*"` or NotResource in a resource policy: its own table, judged as if named.
-        yield from _judge_resource(read_resource(grantee.attached_to, scope), judged, label, grantee)
+        yield from _judge_resource(read_resource(grantee.attached_to, scope), judged, label, grantee, scope)
         return
     if excluded is not None:
         named = [read_resource(r, scope) for r in excluded]
@@ -188,10 +188,11 @@ def judge_statement(statement: Mapping[str, Any], label: str, grantee: Grantee,
                f"stream in every account{example}; name the tables in Resource instead")
         return
     for text in (r for r in _as_list(statement.get("Resource")) if isinstance(r, str)):
-        yield from _judge_resource(read_resource(text, scope), judged, label, grantee)
+        yield from _judge_resource(read_resource(text, scope), judged, label, grantee, scope)
 
 
-def _judge_resource(reach: _Reach, actions: list[DynamoDBAction], label: str, grantee: Grantee) -> Iterator[str]:
+def _judge_resource(reach: _Reach, actions: list[DynamoDBAction], label: str, grantee: Grantee,
+                    scope: StackTables) -> Iterator[str]:
     if not reach.dynamodb:
         return
     if reach.wildcards:
@@ -211,8 +212,14 @@ def _judge_resource(reach: _Reach, actions: list[DynamoDBAction], label: str, gr
         yield (f"statement {label} allows {_names(actions)} on {reach.text}, which is in {reach.outside}: no "
                f"table {grantee.label} is declared to use")
         return
-    if reach.table is None or grantee.declared is None:
+    if reach.table is None:
         return  # a backup, export or global-table ARN: only management actions apply, judged above
+    if grantee.declared is None:
+        # An operator manages this stack's tables, not another stack's.
+        if reach.table not in scope.tables:
+            yield (f"statement {label} allows {_names(actions)} on table '{reach.table}', which is not a table of "
+                   f"stack '{scope.stack}', so {grantee.label} has no business with it here")
+        return
     declared = grantee.declared.get(reach.table)
     if declared is None:
         yield (f"statement {label} allows {_names(actions)} on table '{reach.table}', which {grantee.label} is "
