@@ -43,14 +43,6 @@ WRITE_ACTIONS = ("dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:Des
 STREAM_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
 KMS_READ_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
 KMS_WRITE_ACTIONS = ("kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
-# What only operators (the deploy role) may do to a table; a consumer never gets any of it.
-MANAGEMENT_ACTIONS = ("dynamodb:CreateTable", "dynamodb:DeleteTable", "dynamodb:UpdateTable",
-                      "dynamodb:RestoreTableFromBackup", "dynamodb:RestoreTableToPointInTime",
-                      "dynamodb:PutResourcePolicy", "dynamodb:DeleteResourcePolicy",
-                      "dynamodb:UpdateTimeToLive", "dynamodb:UpdateContinuousBackups", "dynamodb:DeleteBackup",
-                      "dynamodb:CreateBackup", "dynamodb:TagResource", "dynamodb:UntagResource",
-                      "dynamodb:CreateGlobalTable", "dynamodb:UpdateGlobalTable", "dynamodb:ImportTable",
-                      "dynamodb:ExportTableToPointInTime")
 
 ROLE_ARN = re.compile(r"arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{12}):role/(?:[\w+=,.@-]+/)*"
                       r"(?P<name>[\w+=,.@-]{1,64})")
