@@ -12,18 +12,20 @@ from typing import Any
 
 from pulumi_policy import Policy
 
+from policies.dynamodb.keys import KEY_POLICIES
 from policies.dynamodb.recovery import RECOVERY_POLICIES
 from policies.dynamodb.resource_policies import RESOURCE_POLICY_POLICIES
 from policies.dynamodb.stack import STACK_POLICIES
 from policies.dynamodb.tables import TABLE_POLICIES
+from policies.dynamodb.vault_lock import VAULT_POLICIES
 from policies.iam.access import IAM_POLICIES
 
 PACK_NAME = "dynamodb-guardrails"
 PACK_DIR = Path(__file__).resolve().parent
 CONFIG_DIR = PACK_DIR / "config"
 
-POLICIES: list[Policy] = [*TABLE_POLICIES, *RESOURCE_POLICY_POLICIES, *STACK_POLICIES, *RECOVERY_POLICIES,
-                          *IAM_POLICIES]
+POLICIES: list[Policy] = [*TABLE_POLICIES, *KEY_POLICIES, *RESOURCE_POLICY_POLICIES, *STACK_POLICIES,
+                          *RECOVERY_POLICIES, *VAULT_POLICIES, *IAM_POLICIES]
 
 
 def pack_version() -> str:

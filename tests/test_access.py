@@ -16,6 +16,7 @@ from pulumi_policy import EnforcementLevel
 
 from components.families import consumers_from_stack_file
 from components.model.access import READ_ACTIONS, STREAM_ACTIONS, WRITE_ACTIONS
+from components.model.spec import ModelError
 from components.model.stack_file import load_stack_file
 from policies.iam.access import iam_policy_dynamodb_least_privilege as least_privilege
 from policies.pack import load_environment_config
@@ -152,6 +153,107 @@ def test_a_family_grant_in_code_gives_the_same_policy_as_config() -> None:
     assert policy.inputs["role"] == "items-service-lambda-dev"
 
 
+def declare_grant(role: Any, level: Any) -> DeclaredResource:
+    """The role policy `TableFamily.grant(role, level)` declares for dev's items-service family, under mocks."""
+    from components.families import FAMILIES, plan_from_stack_file
+    from components.resources.family import TableFamily, TableFamilyArgs
+    from scripts.mock_stack import _CloudMocks, _RecordingMonitor
+
+    plans = [p for p in plan_from_stack_file(PROJECT_DIR, "dev") if p.family == "items-service"]
+    monitor = _RecordingMonitor(_CloudMocks("us-east-1"))
+    pulumi.runtime.set_all_config({"aws:region": "us-east-1"})
+    pulumi.runtime.set_mocks(monitor.mocks, project="p", stack="dev", preview=False, monitor=monitor)
+
+    @pulumi.runtime.test
+    def declare() -> pulumi.Output:
+        family = TableFamily(FAMILIES["items-service"], TableFamilyArgs(plans=plans))
+        given = role() if callable(role) else role
+        return family.grant(given, level, name="items-service").urn
+
+    declare()
+    [policy] = [r for r in monitor.declared if r.type == ROLE_POLICY]
+    return policy
+
+
+def test_grant_takes_an_iam_role_resource_and_attaches_to_its_name() -> None:
+    import pulumi_aws as aws
+
+    policy = declare_grant(lambda: aws.iam.Role("items-lambda", name="items-lambda-role", assume_role_policy="{}"),
+                           "read")
+    assert policy.inputs["role"] == "items-lambda-role"
+    assert json.loads(policy.inputs["policy"])["Statement"][0]["Resource"] == [arn("items-dev"),
+                                                                            f"{arn('items-dev')}/index/*"]
+
+
+def test_grant_takes_an_output_holding_a_role_arn() -> None:
+    policy = declare_grant(lambda: pulumi.Output.from_input(f"arn:aws:iam::{FAKE_ACCOUNT}:role/team/items-lambda"),
+                           ["read", "write"])
+    assert policy.inputs["role"] == "items-lambda"
+    assert [s["Sid"] for s in json.loads(policy.inputs["policy"])["Statement"]] == ["ReadTables", "WriteTables"]
+
+
+def run_with_config(stack: str, mutate: Mutation) -> DeclaredStack:
+    config = load_stack_file(PROJECT_DIR, stack)
+    consumers = json.loads(config["dynamodb-tables:consumers"])
+    mutate(consumers)
+    config["dynamodb-tables:consumers"] = json.dumps(consumers)
+    return run_program(PROJECT_DIR, stack, config)
+
+
+def test_a_consumer_may_read_a_table_and_its_stream() -> None:
+    def read_and_stream(consumers: dict[str, Any]) -> None:
+        consumers["analytics-aggregator"]["access"]["creator-platform.analytics-events"] = ["read", "stream"]
+
+    policy = documents(run_with_config("dev", read_and_stream))["analytics-aggregator"]
+    events, summaries = arn("dev-AnalyticsEventsTable"), arn("dev-AnalyticsSummariesTable")
+    # aws-cdk's grantReadData and grantStreamRead on one table: both sets, each on its own resources.
+    assert policy["document"]["Statement"] == [
+        {"Sid": "ReadTables", "Effect": "Allow",
+         "Action": ["dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable",
+                    "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"],
+         "Resource": [events, f"{events}/index/*", summaries, f"{summaries}/index/*"]},
+        {"Sid": "WriteTables", "Effect": "Allow",
+         "Action": ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:PutItem",
+                    "dynamodb:UpdateItem"],
+         "Resource": [summaries]},
+        {"Sid": "ReadStreams", "Effect": "Allow",
+         "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+         "Resource": [f"{events}/stream/*"]},
+    ]
+
+
+def test_a_role_arn_in_the_deploying_account_attaches_to_that_role() -> None:
+    policy = documents(run_with_config("dev", lambda c: c["items-service"].update(
+        {"role": f"arn:aws:iam::{FAKE_ACCOUNT}:role/service/items-service-lambda-dev"})))["items-service"]
+    assert policy["role"] == "items-service-lambda-dev"
+
+
+def test_a_role_arn_from_another_account_is_refused_at_deploy_time() -> None:
+    # dev names no aws:allowedAccountIds: the deploying account is the caller's (the mocks' 123456789012).
+    assert run_with_consumers(lambda c: c["items-service"].update(
+        {"role": "arn:aws:iam::999988887777:role/items-service-lambda-dev"})) == (
+        KEY + "items-service.role': given \"arn:aws:iam::999988887777:role/items-service-lambda-dev\"; allowed: a "
+        "role in the account this stack deploys to (partition aws, account 123456789012): an inline policy can only "
+        "be attached to a role there; grant another account's role through a table resource policy")
+
+
+def test_a_role_arn_outside_the_allowed_accounts_is_refused_by_the_plan() -> None:
+    # prod names aws:allowedAccountIds, so the plan (and `tables access`) refuses it before anything runs.
+    from components.families import stack_from_config
+
+    config = load_stack_file(PROJECT_DIR, "prod")
+    consumers = json.loads(config["dynamodb-tables:consumers"])
+    consumers["items-service"]["role"] = "arn:aws:iam::999988887777:role/items-service-lambda-prod"
+    config["dynamodb-tables:consumers"] = json.dumps(consumers)
+    with pytest.raises(ModelError) as caught:
+        stack_from_config(config, "prod")
+    assert str(caught.value) == (
+        "stack 'prod', config key 'dynamodb-tables:consumers.items-service.role': given "
+        "\"arn:aws:iam::999988887777:role/items-service-lambda-prod\"; allowed: a role in the account this stack "
+        "deploys to (account 111122223333): an inline policy can only be attached to a role there; grant another "
+        "account's role through a table resource policy")
+
+
 # --- bad consumer config -------------------------------------------------------------------------
 
 Mutation = Callable[[dict[str, Any]], None]
@@ -180,7 +282,12 @@ KEY = "stack 'dev', config key 'dynamodb-tables:consumers."
                  "shops, jobs, import-history", id="unknown table"),
     pytest.param(lambda c: c["items-service"]["access"].update({"items-service": "admin"}),
                  KEY + "items-service.access.items-service': given \"admin\"; allowed: one of read, write, "
-                 "read-write, stream", id="unknown level"),
+                 "read-write, stream, or a list of them (read and stream, for a service that reads a table and its "
+                 "stream)", id="unknown level"),
+    pytest.param(lambda c: c["items-service"]["access"].update({"items-service": ["read", "read"]}),
+                 KEY + "items-service.access.items-service': given [\"read\", \"read\"]; allowed: one of read, "
+                 "write, read-write, stream, or a list of them (read and stream, for a service that reads a table "
+                 "and its stream)", id="a level twice"),
     pytest.param(lambda c: c["items-service"].update({"role": "arn:aws:iam::123:role/x"}),
                  KEY + "items-service.role': given \"arn:aws:iam::123:role/x\"; allowed: an IAM role ARN "
                  "(arn:aws:iam::<account>:role/<name>) or a role name of 1 to 64 [A-Za-z0-9_+=,.@-]",
@@ -222,24 +329,9 @@ def test_a_least_privilege_policy_passes() -> None:
     assert violations(least_privilege, role_policy(), resource_type=ROLE_POLICY) == []
 
 
-@pytest.mark.parametrize(("policy", "message"), [
-    (with_statement(Action="dynamodb:*", Resource=arn("items-dev")),
-     "policy: statement S allows dynamodb:*; name the DynamoDB actions it needs."),
-    (with_statement(Action="*", Resource=arn("items-dev")),
-     "policy: statement S allows *; name the DynamoDB actions it needs."),
-    (with_statement(Action=["dynamodb:GetItem"], Resource="*"),
-     "policy: statement S allows dynamodb:GetItem on Resource \"*\"; name the tables' ARNs."),
-    (with_statement(Action=["dynamodb:DeleteTable"], Resource=arn("items-dev")),
-     "policy: statement S grants table-management actions (dynamodb:DeleteTable) to role "
-     "'items-service-lambda-dev' that is not an operator."),
-    (with_statement(Action=["dynamodb:Restore*"], Resource=arn("items-dev")),
-     "policy: statement S allows dynamodb:Restore*; name the DynamoDB actions it needs."),
-    (with_statement(NotAction=["dynamodb:GetItem"], Resource=arn("items-dev")),
-     "policy: statement S uses NotAction, which grants everything else."),
-    ("{not json", "policy: it does not parse as JSON (Expecting property name enclosed in double quotes)."),
-])
-def test_each_broad_grant_is_a_violation(policy: str, message: str) -> None:
-    assert violations(least_privilege, role_policy(policy=policy), resource_type=ROLE_POLICY) == [message]
+def test_an_unparseable_document_is_a_violation() -> None:
+    assert violations(least_privilege, role_policy(policy="{not json"), resource_type=ROLE_POLICY) == [
+        "policy: it does not parse as JSON (Expecting property name enclosed in double quotes)."]
 
 
 def test_an_operator_role_may_manage_tables() -> None:
@@ -256,14 +348,23 @@ def test_an_unknown_policy_document_does_not_pass() -> None:
         "(table names, region, account ID)."]
 
 
+MANAGEMENT_ON_STAR = ("statement S allows table-management and restore actions (dynamodb:CreateBackup, "
+                      "dynamodb:CreateGlobalTable, dynamodb:CreateTable, dynamodb:CreateTableReplica and 26 more) "
+                      "on *; only operator roles may manage or restore tables, and {who}.")
+DATA_ON_STAR = ("statement S allows dynamodb:BatchGetItem, dynamodb:BatchWriteItem, dynamodb:ConditionCheckItem, "
+                "dynamodb:DeleteItem and 37 more on *, every resource of every service; it reaches this stack's "
+                "'dev-CreatorsTable', 'dev-ProductsTable', 'dev-AnalyticsEventsTable' and 19 more, which {who} is not "
+                "declared to use; name each table's ARN.")
+
+
 def test_managed_policies_and_role_inline_policies_are_checked_too() -> None:
     broad = with_statement(Action="dynamodb:*", Resource="*")
     assert violations(least_privilege, {"name": "p", "policy": broad}, resource_type="aws:iam/policy:Policy") == [
-        "policy: statement S allows dynamodb:*; name the DynamoDB actions it needs.",
-        "policy: statement S allows dynamodb:* on Resource \"*\"; name the tables' ARNs."]
+        "policy: " + MANAGEMENT_ON_STAR.format(who="a managed policy is not one"),
+        "policy: " + DATA_ON_STAR.format(who="a managed policy")]
     role = {"name": "r", "assumeRolePolicy": "{}", "inlinePolicies": [{"name": "a", "policy": broad}]}
     assert violations(least_privilege, role, resource_type="aws:iam/role:Role")[0] == (
-        "inlinePolicies[0]: statement S allows dynamodb:*; name the DynamoDB actions it needs.")
+        "inlinePolicies[0]: " + MANAGEMENT_ON_STAR.format(who="role 'r' is not one"))
 
 
 @pytest.fixture(scope="module")
@@ -272,10 +373,10 @@ def pack() -> Iterator[PolicyPackClient]:
         yield client
 
 
-def iam_resource(name: str, policy: str) -> DeclaredResource:
-    return DeclaredResource(type=ROLE_POLICY, name=name, urn=f"urn:pulumi:prod::p::{ROLE_POLICY}::{name}",
-                            inputs=role_policy(policy=policy), custom=True, parent="", protect=False,
-                            retain_on_delete=False, import_id="")
+def iam_resource(environment: str, name: str, policy: str) -> DeclaredResource:
+    return DeclaredResource(type=ROLE_POLICY, name=name, urn=f"urn:pulumi:{environment}::p::{ROLE_POLICY}::{name}",
+                            inputs=role_policy(policy=policy, role=f"items-service-lambda-{environment}"),
+                            custom=True, parent="", protect=False, retain_on_delete=False, import_id="")
 
 
 @pytest.mark.parametrize(("environment", "level"), [("dev", "advisory"), ("staging", "mandatory"),
@@ -283,14 +384,17 @@ def iam_resource(name: str, policy: str) -> DeclaredResource:
 def test_over_grpc_the_guard_is_mandatory_in_staging_and_prod(pack: PolicyPackClient, environment: str,
                                                              level: str) -> None:
     pack.configure(load_environment_config(environment))
-    good = pack.analyze(iam_resource("good", json.dumps(GOOD_DOCUMENT)))
-    broad = pack.analyze(iam_resource("broad", with_statement(Action="dynamodb:*", Resource="*")))
-    assert good == []
+    table = arn(f"items-{environment}")
+    good = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "ReadTables", "Effect": "Allow", "Action": list(READ_ACTIONS),
+         "Resource": [table, f"{table}/index/*"]}]}
+    assert pack.analyze(iam_resource(environment, "good", json.dumps(good))) == []
+    broad = pack.analyze(iam_resource(environment, "broad", with_statement(Action="dynamodb:DeleteTable",
+                                                                           Resource=table)))
     assert [(v.policy, v.level, v.message) for v in broad] == [
-        ("iam-policy-dynamodb-least-privilege", level, "policy: statement S allows dynamodb:*; name the DynamoDB "
-                                                       "actions it needs."),
-        ("iam-policy-dynamodb-least-privilege", level, "policy: statement S allows dynamodb:* on Resource \"*\"; "
-                                                       "name the tables' ARNs.")]
+        ("iam-policy-dynamodb-least-privilege", level,
+         f"policy: statement S allows table-management actions (dynamodb:DeleteTable) on {table}; only operator "
+         f"roles may manage or restore tables, and role 'items-service-lambda-{environment}' is not one.")]
     assert least_privilege.enforcement_level == EnforcementLevel.ADVISORY  # the pack's default; config decides
 
 
@@ -332,3 +436,36 @@ def test_tables_access_json_lists_each_consumers_tables(capsys: pytest.CaptureFi
                                                               "ImportHistory-dev": "write"}
     assert data["tables"]["dev-AnalyticsEventsTable"] == {"creator-api": "read-write",
                                                          "analytics-aggregator": "stream"}
+
+
+def test_docs_access_lists_each_kinds_actions_as_granted() -> None:
+    from components.model.access import LEVEL_ACTIONS, AccessLevel
+
+    rows = {}
+    for line in (PROJECT_DIR / "docs" / "access.md").read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) == 4 and cells[0] in {"`read`", "`write`", "`stream`"}:
+            rows[cells[0].strip("`")] = {f"dynamodb:{a.strip().strip('`')}" for a in cells[1].split(",")}
+    assert rows == {level.value: set(LEVEL_ACTIONS[level])
+                    for level in (AccessLevel.READ, AccessLevel.WRITE, AccessLevel.STREAM)}
+
+
+def test_read_and_stream_on_one_table_shows_in_the_matrix_and_passes_the_pack(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for file in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(PROJECT_DIR / file, tmp_path / file)
+    shutil.copytree(PROJECT_DIR / "policies", tmp_path / "policies", ignore=shutil.ignore_patterns("__pycache__"))
+    stack_file = (PROJECT_DIR / "Pulumi.dev.yaml").read_text()
+    assert "      creator-platform.analytics-events: stream\n" in stack_file
+    (tmp_path / "Pulumi.dev.yaml").write_text(stack_file.replace(
+        "      creator-platform.analytics-events: stream\n",
+        "      creator-platform.analytics-events: [read, stream]\n"))
+    assert main(["access", "--stack", "dev", "--project-dir", str(tmp_path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["consumers"]["analytics-aggregator"]["tables"] == {
+        "dev-AnalyticsEventsTable": "read+stream", "dev-AnalyticsSummariesTable": "read-write"}
+    # The pack reads the same stack file: the generated read and stream statements are the declared access.
+    main(["policy-check", "--stack", "dev", "--project-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "dynamodb-table-deletion-protection-enabled" in out  # the pack ran: dev's advisory findings
+    assert "iam-policy-dynamodb-least-privilege" not in out

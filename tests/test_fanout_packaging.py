@@ -29,7 +29,8 @@ from components.families.migration_history import migrations_table
 from components.model.plan import TablePlan, find_plan
 from components.model.spec import TableSpec
 from components.model.stack_file import load_stack_file
-from policies.iam.access import _problems as least_privilege_problems
+from policies.iam.access import document_problems
+from policies.pack import load_environment_config
 from scripts.migrate.registry import discover
 from tests.project import MIGRATIONS_DIR, PROJECT_DIR, shipped_stacks
 
@@ -296,7 +297,14 @@ def _grants(service: str) -> dict[str, set[str]]:
 
 def test_the_job_role_passes_the_policy_packs_least_privilege_rule() -> None:
     role = job_definition()["containerProperties"]["jobRoleArn"]
-    assert list(least_privilege_problems(role_policy(), role, operators=[])) == []
+    # The job runs the stack's migrations: prod's operatorRoles name it, and it names prod's tables only.
+    operators = load_environment_config("prod")["iam-policy-dynamodb-least-privilege"]["operatorRoles"]
+    assert list(document_problems(role_policy(), role, operators, "prod")) == []
+    # Not as an operator, it reaches tables no consumer declaration gives it.
+    assert next(document_problems(role_policy(), role, [], "prod")).startswith(
+        "statement MigrationHistory allows dynamodb:DeleteItem, dynamodb:DescribeContinuousBackups, "
+        "dynamodb:DescribeTable, dynamodb:GetItem and 5 more on table 'dynamodb-tables-prod-migrations', which role "
+        "'dynamodb-tables-migrate-prod' is not declared to use")
 
 
 def test_the_job_role_reaches_exactly_the_history_and_the_migrated_tables() -> None:

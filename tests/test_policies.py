@@ -92,6 +92,8 @@ def test_the_pack_has_the_documented_policies_and_default_levels() -> None:
         "dynamodb-table-name-environment-prefixed": EnforcementLevel.ADVISORY,
         "dynamodb-table-in-backup-plan": EnforcementLevel.ADVISORY,
         "dynamodb-table-throttle-alarms-present": EnforcementLevel.ADVISORY,
+        "dynamodb-table-kms-key-allowed": EnforcementLevel.ADVISORY,
+        "dynamodb-table-backup-vault-locked": EnforcementLevel.ADVISORY,
     }
     assert all(p.description.startswith("Checks whether") for p in POLICIES)
 
@@ -267,8 +269,9 @@ def test_resource_policy_granting_everyone_without_condition_fails(principal: An
     props = resource_policy({"Sid": "Open", "Effect": "Allow", "Principal": principal, "Action": "dynamodb:*",
                              "Resource": "*"})
     assert violations(PUBLIC, props, resource_type=RESOURCE_POLICY_TYPE) == [
-        'policy statement Open must not allow Principal "*" without a Condition '
-        "(for example aws:PrincipalOrgID or aws:SourceAccount)."]
+        'policy statement Open allows Principal "*" and no condition restricts it to specific values of a key AWS '
+        "trusts, so AWS treats it as public; use StringEquals or ArnEquals on aws:PrincipalOrgID, "
+        "aws:PrincipalAccount, aws:SourceAccount, aws:SourceVpce, ... with values without wildcards."]
 
 
 def test_resource_policy_with_a_condition_or_a_named_principal_passes() -> None:

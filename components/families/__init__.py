@@ -17,7 +17,7 @@ from components.families import (
     migration_history,
     shop_import,
 )
-from components.model.access import ConsumerPlan, plan_consumers
+from components.model.access import ConsumerPlan, allowed_accounts, plan_consumers
 from components.model.family import FamilyDefinition
 from components.model.plan import TablePlan, plan_stack
 from components.model.stack_file import load_stack_file
@@ -56,7 +56,8 @@ class StackPlan:
 def stack_from_config(raw_config: Mapping[str, str], stack: str) -> StackPlan:
     settings = parse_stack_config(raw_config, stack, list(FAMILIES))
     plans = plan_stack(settings, FAMILIES)
-    return StackPlan(settings=settings, tables=plans, consumers=plan_consumers(stack, settings.consumers, plans))
+    consumers = plan_consumers(stack, settings.consumers, plans, allowed_accounts(raw_config))
+    return StackPlan(settings=settings, tables=plans, consumers=consumers)
 
 
 def stack_from_stack_file(project_dir: Path, stack: str) -> StackPlan:

@@ -1,10 +1,11 @@
 """Who may use which table, and the least-privilege IAM policy that says so.
 
 A stack's config names its consumers (the services that use its tables) and what each needs:
-`read`, `write`, `read-write` or `stream`. This module turns that into IAM policy documents, with
-the action sets of aws-cdk's grants (`aws-dynamodb/lib/perms.ts`), on the tables' own ARNs only.
-Never `*`, never `dynamodb:*`, never a table-management action. The Pulumi program attaches the
-documents to the consumers' roles; `tables access` prints the same grants as a matrix.
+`read`, `write`, `read-write` or `stream`, or several on one table (`[read, stream]`). This module
+turns that into IAM policy documents, with the action sets of aws-cdk's grants
+(`aws-dynamodb/lib/perms.ts`), on the tables' own ARNs only. Never `*`, never `dynamodb:*`, never a
+table-management action. The Pulumi program attaches the documents to the consumers' roles;
+`tables access` prints the same grants as a matrix.
 
 Resources are built from table names, the region and the account, not from the tables' `arn`
 outputs, so a document is known in full during `pulumi preview` and the policy pack checks it
@@ -13,6 +14,7 @@ there, before anything is granted.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -41,19 +43,23 @@ WRITE_ACTIONS = ("dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:Des
 STREAM_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
 KMS_READ_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
 KMS_WRITE_ACTIONS = ("kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
-# What only operators (the deploy role) may do to a table; a consumer never gets any of it.
-MANAGEMENT_ACTIONS = ("dynamodb:CreateTable", "dynamodb:DeleteTable", "dynamodb:UpdateTable",
-                      "dynamodb:RestoreTableFromBackup", "dynamodb:RestoreTableToPointInTime",
-                      "dynamodb:PutResourcePolicy", "dynamodb:DeleteResourcePolicy",
-                      "dynamodb:UpdateTimeToLive", "dynamodb:UpdateContinuousBackups", "dynamodb:DeleteBackup",
-                      "dynamodb:CreateBackup", "dynamodb:TagResource", "dynamodb:UntagResource",
-                      "dynamodb:CreateGlobalTable", "dynamodb:UpdateGlobalTable", "dynamodb:ImportTable",
-                      "dynamodb:ExportTableToPointInTime")
 
-ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/(?:[\w+=,.@-]+/)*(?P<name>[\w+=,.@-]{1,64})")
+ROLE_ARN = re.compile(r"arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{12}):role/(?:[\w+=,.@-]+/)*"
+                      r"(?P<name>[\w+=,.@-]{1,64})")
 ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")
 ROLE_RULE = "an IAM role ARN (arn:aws:iam::<account>:role/<name>) or a role name of 1 to 64 [A-Za-z0-9_+=,.@-]"
 CONSUMER_NAME = re.compile(r"[a-z][a-z0-9-]{0,47}")
+
+
+# What each access kind grants on a table, for the policy pack's check of hand-written grants too.
+LEVEL_ACTIONS: dict[AccessLevel, tuple[str, ...]] = {
+    AccessLevel.READ: READ_ACTIONS,
+    AccessLevel.WRITE: WRITE_ACTIONS,
+    AccessLevel.READ_WRITE: tuple(sorted(set(READ_ACTIONS) | set(WRITE_ACTIONS))),
+    AccessLevel.STREAM: STREAM_ACTIONS,
+}
+LEVELS_RULE = ("one of read, write, read-write, stream, or a list of them (read and stream, for a service that "
+               "reads a table and its stream)")
 
 
 @dataclass(frozen=True)
@@ -64,18 +70,42 @@ class Grant:
 
 @dataclass(frozen=True)
 class ConsumerPlan:
-    """One service's access to this stack's tables, checked against what the stack deploys."""
+    """One service's access to this stack's tables, checked against what the stack deploys.
+
+    A table may be granted several access kinds (`read` and `stream`): one Grant each. `role_account` is
+    the account of a role given by ARN (None for a bare name, which means the deploying account).
+    """
 
     name: str
     role_name: str
     grants: tuple[Grant, ...]
+    role_arn: str | None = None
+
+    @property
+    def role_account(self) -> str | None:
+        match = ROLE_ARN.fullmatch(self.role_arn) if self.role_arn else None
+        return match["account"] if match else None
+
+    @property
+    def role_partition(self) -> str | None:
+        match = ROLE_ARN.fullmatch(self.role_arn) if self.role_arn else None
+        return match["partition"] if match else None
 
     def environment(self) -> dict[str, str]:
         """Environment variable names to the physical names of the tables this consumer may use."""
         return {grant.plan.spec.env_var: grant.plan.name for grant in self.grants}
 
-    def levels(self) -> dict[str, AccessLevel]:
-        return {grant.plan.name: grant.level for grant in self.grants}
+    def levels(self) -> dict[str, tuple[AccessLevel, ...]]:
+        """Each table's access kinds, in the order AccessLevel lists them."""
+        found: dict[str, set[AccessLevel]] = {}
+        for grant in self.grants:
+            found.setdefault(grant.plan.name, set()).add(grant.level)
+        return {table: tuple(level for level in AccessLevel if level in kinds) for table, kinds in found.items()}
+
+
+def levels_text(levels: Sequence[AccessLevel]) -> str:
+    """`read`, or `read+stream` for a table granted two kinds."""
+    return "+".join(level.value for level in levels)
 
 
 def role_name_of(role: str) -> str | None:
@@ -86,9 +116,85 @@ def role_name_of(role: str) -> str | None:
     return role if ROLE_NAME.fullmatch(role) else None
 
 
-def plan_consumers(stack: str, consumers: Mapping[str, Any], plans: Sequence[TablePlan]) -> list[ConsumerPlan]:
-    """Check the `consumers` config against the stack's tables. Raises ModelError on the first problem."""
+ALLOWED_ACCOUNTS_KEY = "aws:allowedAccountIds"
+
+
+def allowed_accounts(raw_config: Mapping[str, str]) -> tuple[str, ...] | None:
+    """The accounts the stack may deploy to (the AWS provider's `allowedAccountIds`), if it names them.
+
+    With them set, the provider refuses to run in any other account, so a role ARN can be checked
+    against them before anything runs.
+    """
+    value = raw_config.get(ALLOWED_ACCOUNTS_KEY)
+    if value is None:
+        return None
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        parsed = [value]
+    return tuple(str(account) for account in (parsed if isinstance(parsed, list) else [parsed]))
+
+
+def check_role_account(stack: str, consumer: ConsumerPlan, accounts: Sequence[str],
+                       partition: str | None = None) -> None:
+    """Refuse a role ARN in another account (or partition) than the one the stack deploys to.
+
+    The grant is an inline policy on the role (iam:PutRolePolicy), which names a role of the deploying
+    account only: the ARN's account cannot be kept, and dropping it would attach the policy to a role of
+    the same name in the wrong account. Another account's role needs a table resource policy instead.
+    """
+    if consumer.role_arn is None:
+        return
+    if consumer.role_account not in accounts or (partition is not None and consumer.role_partition != partition):
+        where = f"partition {partition}, " if partition is not None else ""
+        raise config_error(stack, f"consumers.{consumer.name}.role", consumer.role_arn,
+                           f"a role in the account this stack deploys to ({where}account "
+                           f"{', '.join(accounts)}): an inline policy can only be attached to a role there; "
+                           "grant another account's role through a table resource policy")
+
+
+def _levels(stack: str, key: str, value: Any) -> list[AccessLevel]:
+    values = value if isinstance(value, list) else [value]
+    known = [level.value for level in AccessLevel]
+    if not values or any(v not in known for v in values) or len(set(values)) != len(values):
+        raise config_error(stack, key, value, LEVELS_RULE)
+    return [AccessLevel(v) for v in values]
+
+
+def plan_access(stack: str, where: str, name: str, access: Any, plans: Sequence[TablePlan]) -> tuple[Grant, ...]:
+    """A consumer's `access` map checked against the stack's tables: one Grant per table and access kind."""
     families = {plan.family for plan in plans}
+    if not isinstance(access, dict) or not access:
+        raise config_error(stack, f"{where}.access", access, "a map of <family> or <family>.<table> to "
+                                                             f"{', '.join(level.value for level in AccessLevel)}")
+    grants: dict[tuple[str, AccessLevel], Grant] = {}
+    for target, value in access.items():
+        key = f"{where}.access.{target}"
+        levels = _levels(stack, key, value)
+        family, _, table = str(target).partition(".")
+        if family not in families:
+            raise config_error(stack, key, value, f"a family this stack deploys: {', '.join(sorted(families))}")
+        targets = [p for p in plans if p.family == family and (not table or p.spec.key == table)]
+        if not targets:
+            keys = ", ".join(p.spec.key for p in plans if p.family == family)
+            raise config_error(stack, key, value, f"a table of {family}: {keys}")
+        for level in levels:
+            for plan in targets:
+                if level is AccessLevel.STREAM and plan.spec.stream is None:
+                    if not table:
+                        continue  # a family-wide stream grant covers the family's tables that have one
+                    raise config_error(stack, key, value, f"a table with a stream; '{plan.spec.key}' has none, "
+                                                          f"so consumer '{name}' cannot read one")
+                grants[(plan.name, level)] = Grant(plan, level)
+            if level is AccessLevel.STREAM and not any(p.spec.stream for p in targets):
+                raise config_error(stack, key, value, f"a family with a stream; no table of {family} has one")
+    return tuple(grants.values())
+
+
+def plan_consumers(stack: str, consumers: Mapping[str, Any], plans: Sequence[TablePlan],
+                   accounts: Sequence[str] | None = None) -> list[ConsumerPlan]:
+    """Check the `consumers` config against the stack's tables, and role ARNs against `accounts` (the
+    stack's `aws:allowedAccountIds`) where it names them. Raises ModelError on the first problem."""
     found: list[ConsumerPlan] = []
     for name, body in consumers.items():
         where = f"consumers.{name}"
@@ -101,39 +207,12 @@ def plan_consumers(stack: str, consumers: Mapping[str, Any], plans: Sequence[Tab
         role_name = role_name_of(role) if isinstance(role, str) else None
         if role_name is None:
             raise config_error(stack, f"{where}.role", role, ROLE_RULE)
-        access = body["access"]
-        if not isinstance(access, dict) or not access:
-            raise config_error(stack, f"{where}.access", access, "a map of <family> or <family>.<table> to "
-                                                                 f"{', '.join(level.value for level in AccessLevel)}")
-        grants: dict[str, Grant] = {}
-        for target, level_text in access.items():
-            key = f"{where}.access.{target}"
-            levels = [level.value for level in AccessLevel]
-            if level_text not in levels:
-                raise config_error(stack, key, level_text, f"one of {', '.join(levels)}")
-            level = AccessLevel(level_text)
-            family, _, table = str(target).partition(".")
-            if family not in families:
-                raise config_error(stack, key, level_text,
-                                   f"a family this stack deploys: {', '.join(sorted(families))}")
-            targets = [p for p in plans if p.family == family and (not table or p.spec.key == table)]
-            if not targets:
-                keys = ", ".join(p.spec.key for p in plans if p.family == family)
-                raise config_error(stack, key, level_text, f"a table of {family}: {keys}")
-            for plan in targets:
-                if level is AccessLevel.STREAM and plan.spec.stream is None:
-                    if not table:
-                        continue  # a family-wide stream grant covers the family's tables that have one
-                    raise config_error(stack, key, level_text, f"a table with a stream; '{plan.spec.key}' has none, "
-                                                               f"so consumer '{name}' cannot read one")
-                if plan.name in grants and grants[plan.name].level != level:
-                    raise config_error(stack, key, level_text,
-                                       f"one level per table; '{plan.spec.key}' is already granted "
-                                       f"{grants[plan.name].level.value} (use read-write for both)")
-                grants[plan.name] = Grant(plan, level)
-            if level is AccessLevel.STREAM and not any(p.spec.stream for p in targets):
-                raise config_error(stack, key, level_text, f"a family with a stream; no table of {family} has one")
-        found.append(ConsumerPlan(name=name, role_name=role_name, grants=tuple(grants.values())))
+        grants = plan_access(stack, where, name, body["access"], plans)
+        consumer = ConsumerPlan(name=name, role_name=role_name, grants=grants,
+                                role_arn=role if ROLE_ARN.fullmatch(role) else None)
+        if accounts is not None:
+            check_role_account(stack, consumer, accounts)
+        found.append(consumer)
     return found
 
 

@@ -13,7 +13,8 @@ from functools import cache
 import pulumi
 import pulumi_aws as aws
 
-from components.model.access import ConsumerPlan, policy_document
+from components.model.access import ConsumerPlan, check_role_account, policy_document
+from components.model.spec import ModelError
 
 ACCESS_TOKEN = "dynamodbTables:access:Consumer"
 
@@ -32,13 +33,22 @@ def current_account() -> Account:
     return Account(aws.get_partition().partition, region, aws.get_caller_identity().account_id)
 
 
-def role_policy(name: str, consumer: ConsumerPlan, parent: pulumi.Resource) -> aws.iam.RolePolicy:
+def role_policy(name: str, consumer: ConsumerPlan, parent: pulumi.Resource,
+                role: pulumi.Input[str] | None = None) -> aws.iam.RolePolicy:
+    """The consumer's inline policy on its role: `consumer.role_name`, or `role` (a name known at deploy time)."""
     account = current_account()
+    # With aws:allowedAccountIds set the plan has checked role ARNs already (and the provider refuses any
+    # other account); without it, the account the stack deploys to is the caller's.
+    if pulumi.Config("aws").get("allowedAccountIds") is None:
+        try:
+            check_role_account(pulumi.get_stack(), consumer, [account.account_id], account.partition)
+        except ModelError as error:
+            raise pulumi.RunError(str(error)) from None
     document = policy_document(consumer, account.partition, account.region, account.account_id)
     return aws.iam.RolePolicy(
         name,
         name=f"dynamodb-tables-{consumer.name}",
-        role=consumer.role_name,
+        role=consumer.role_name if role is None else role,
         policy=json.dumps(document, indent=2),
         opts=pulumi.ResourceOptions(parent=parent),
     )
