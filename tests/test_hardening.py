@@ -18,13 +18,12 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.model.spec import ModelError
-from components.model.stack_file import load_stack_file
 from scripts.cli import main
 from scripts.local_endpoint import Endpoint, free_port
 from scripts.mock_stack import run_program
 from tests.fault_proxy import FaultProxy
 from tests.project import PROJECT_DIR
+from tests.pulumi_engine import EngineRefusedError, engine_config
 
 PROD = (PROJECT_DIR / "Pulumi.prod.yaml").read_text()
 DEV = (PROJECT_DIR / "Pulumi.dev.yaml").read_text()
@@ -39,11 +38,9 @@ def a_project(tmp_path: Path, stack: str, text: str) -> Path:
 
 
 def program_error(project: Path, stack: str) -> str:
-    """What `pulumi preview` would stop with: the stack file's error, or the program's RunError."""
-    try:
-        config = load_stack_file(project, stack)
-    except ModelError as error:
-        return str(error)
+    """What `pulumi preview` would stop with: the program's RunError, given the config the Pulumi CLI
+    would pass it (tests/pulumi_engine.py, built from Pulumi's rules, never the command's own reader)."""
+    config = engine_config(project, stack)
     with pytest.raises(pulumi.RunError) as caught:
         run_program(project, stack, config)
     return str(caught.value)
@@ -131,7 +128,7 @@ def test_seed_refuses_the_real_prod_stack_before_any_call(aws_env: dict[str, str
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     url = f"http://127.0.0.1:{free_port()}"  # nothing listens: the refusal comes first
     assert command_error(capsys, "seed", "--stack", "prod", "--endpoint-url", url) == (
-        "ERROR [Refused]: seed data is for development stacks; this stack's environment is prod")
+        "ERROR [EngineRefusedError]: seed data is for development stacks; this stack's environment is prod")
 
 
 LONG_KEY = "k" * 200
@@ -148,8 +145,8 @@ BAD_STACK_FILES = {
     "unknown namespace": (
         DEV.replace("  dynamodb-tables:protect: false", "  dynamodb-tables:protect: false\n"
                                                          "  dynamodb-table:protect: true"),
-        "stack 'dev', config key 'dynamodb-table:protect': unknown namespace 'dynamodb-table'; allowed: "
-        "dynamodb-tables, aws, pulumi (did you mean 'dynamodb-tables'?)"),
+        "stack 'dev', config key 'dynamodb-table:protect': unknown namespace 'dynamodb-table' (did you mean "
+        "'dynamodb-tables'?); this program reads only dynamodb-tables:, and other namespaces belong to providers"),
     "duplicate key": (
         DEV.replace("  dynamodb-tables:protect: false", "  dynamodb-tables:protect: false\n"
                                                          "  dynamodb-tables:protect: true"),
@@ -191,7 +188,11 @@ def test_the_program_and_the_command_reject_a_bad_stack_file_the_same_way(
     text, message = BAD_STACK_FILES[case]
     assert text != DEV, "the mutation must change the file"
     project = a_project(tmp_path, "dev", text)
-    assert program_error(project, "dev") == message
+    if case == "duplicate key":
+        with pytest.raises(EngineRefusedError):  # the Pulumi CLI stops at the file; the program never runs
+            engine_config(project, "dev")
+    else:
+        assert program_error(project, "dev") == message
     assert command_error(capsys, "synth", "--stack", "dev", "--project-dir", str(project)) == (
         f"ERROR [InvalidConfig]: {message}")
 
@@ -200,10 +201,12 @@ def test_tags_added_by_the_program_count_towards_the_limit(tmp_path: Path) -> No
     # 47 of the stack's own plus environment, family, managed-by and data-classification: 51 on each table.
     text = DEV.replace("  dynamodb-tables:tags:\n    owner: platform-team\n    cost-center: engineering",
                        "  dynamodb-tables:tags:\n" + "\n".join(f"    t{i}: v" for i in range(47)))
-    text = text.replace("      tags:\n        owner: creator-team\n", "")
+    # The engine passes the families map as JSON with its keys sorted (Go's encoding/json), so
+    # construction-expenses is planned first.
+    text = text.replace("      tags:\n        owner: construction-team\n", "")
     assert program_error(a_project(tmp_path, "dev", text), "dev") == (
-        "family 'creator-platform', table 'creators', field 'tags': given '51 tags with the ones this program adds'; "
-        "allowed: at most 50 tags on a table (AWS's limit)")
+        "family 'construction-expenses', table 'companies', field 'tags': given '51 tags with the ones this program "
+        "adds'; allowed: at most 50 tags on a table (AWS's limit)")
 
 
 # --- the command's own options -------------------------------------------------------------------
