@@ -434,3 +434,73 @@ def test_a_failing_migration_is_named_in_its_one_line_error(moto: Endpoint, moto
     history = moto_client.get_item(TableName="dynamodb-tables-dev-migrations",
                                    Key={"pk": {"S": "0001"}, "sk": {"S": "RECORD"}})["Item"]
     assert (history["status"]["S"], history["error"]["S"]) == ("failed", "migration 0001: KeyError: 'creatorId'")
+
+
+# --- production by name, and what prod must say ---------------------------------------------------------
+
+@pytest.mark.parametrize("stack", ["prod1", "prodeu", "production", "prd", "Prod", "PROD-eu", "prod_eu"])
+def test_a_stack_named_like_prod_must_be_the_prod_environment(stack: str, tmp_path: Path) -> None:
+    project = a_project(tmp_path, stack, prod_with("staging"))
+    assert program_error(project, stack) == (
+        f"stack '{stack}', config key 'dynamodb-tables:environment': given \"staging\"; "
+        f"allowed: 'prod' in the stack '{stack}'")
+
+
+def test_a_stack_named_otherwise_may_be_its_own_environment(tmp_path: Path) -> None:
+    project = a_project(tmp_path, "live", prod_with("live"))
+    assert run_program(project, "live", engine_config(project, "live")).resources
+
+
+def test_prod_must_say_its_backfill_write_cap(tmp_path: Path) -> None:
+    text = PROD.replace("  dynamodb-tables:migrations:\n    maxWritesPerSecond: 1000\n", "")
+    assert program_error(a_project(tmp_path, "prod", text), "prod") == (
+        "stack 'prod', config key 'dynamodb-tables:migrations.maxWritesPerSecond': given nothing; allowed: a whole "
+        "number of writes per second from 1 to 1000000, or 'unlimited', in the prod environment: a backfill shares "
+        "the tables with live traffic")
+
+
+def test_prod_may_say_unlimited_and_the_runner_accepts_it(tmp_path: Path) -> None:
+    from components.families import stack_from_config
+
+    text = PROD.replace("    maxWritesPerSecond: 1000\n", "    maxWritesPerSecond: unlimited\n")
+    project = a_project(tmp_path, "prod", text)
+    assert stack_from_config(engine_config(project, "prod"), "prod").settings.max_writes_per_second is None
+    run_program(project, "prod", engine_config(project, "prod"))
+
+
+@pytest.mark.parametrize(("where", "text"), [
+    ("pointInTimeRecovery", "  dynamodb-tables:pointInTimeRecovery: false\n"),
+    ("families.items-service.pointInTimeRecovery", None),
+])
+def test_point_in_time_recovery_off_in_prod_is_a_config_error(where: str, text: str | None, tmp_path: Path) -> None:
+    prod = PROD.replace("  dynamodb-tables:pitrRecoveryPeriodDays: 35\n", text or "")
+    if text is None:
+        prod = PROD.replace("    items-service:\n      suffix: -prod\n",
+                            "    items-service:\n      suffix: -prod\n      pointInTimeRecovery: false\n")
+    assert program_error(a_project(tmp_path, "prod", prod), "prod") == (
+        f"stack 'prod', config key 'dynamodb-tables:{where}': given false; allowed: true in the prod environment")
+
+
+@pytest.mark.parametrize(("schedule", "problem"), [
+    ("cron(0 25 ? * * *)", "hours: '25' is not in 0 to 23"),
+    ("cron(0 5 32 * ? *)", "day-of-month: '32' is not in 1 to 31"),
+    ("cron(0 5 ? 13 * *)", "month: '13' is not in 1 to 12 or JAN-DEC"),
+    ("cron(0 5 ? * 8 *)", "day-of-week: '8' is not in 1 to 7 or SUN-SAT"),
+    ("cron(0 5 ? * * 1969)", "year: '1969' is not in 1970 to 2199"),
+    ("cron(0 0/0 ? * * *)", "hours: step '0' in '0/0' is not 1 to 23"),
+    ("cron(0 5 * * * *)", "? in exactly one of day-of-month and day-of-week"),
+])
+def test_backup_cron_is_checked_field_by_field(schedule: str, problem: str, tmp_path: Path) -> None:
+    text = PROD.replace("schedule: cron(0 5 ? * * *)", f"schedule: {schedule}")
+    assert program_error(a_project(tmp_path, "prod", text), "prod") == (
+        f"stack 'prod', config key 'dynamodb-tables:backup.schedule': given \"{schedule}\"; allowed: an AWS Backup "
+        "cron expression cron(minutes hours day-of-month month day-of-week year) with one minute value and ? in "
+        f"exactly one of day-of-month and day-of-week, for example cron(0 5 ? * * *) ({problem})")
+
+
+@pytest.mark.parametrize("schedule", ["cron(0 5 ? JAN-MAR MON-FRI *)", "cron(30 */6 ? * * *)", "cron(0 5 L * ? *)",
+                                      "cron(0 5 ? * 6#3 2030-2040)", "cron(0 5 15W * ? *)"])
+def test_backup_cron_accepts_what_aws_documents(schedule: str, tmp_path: Path) -> None:
+    text = PROD.replace("schedule: cron(0 5 ? * * *)", f"schedule: {schedule}")
+    project = a_project(tmp_path, "prod", text)
+    run_program(project, "prod", engine_config(project, "prod"))
