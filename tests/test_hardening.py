@@ -6,6 +6,7 @@ so each bad stack file below must be rejected by both, with the same message.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ import pytest
 from scripts.cli import main
 from scripts.local_endpoint import Endpoint, free_port
 from scripts.mock_stack import run_program
+from tests.conftest import client_for
 from tests.fault_proxy import FaultProxy
 from tests.project import PROJECT_DIR
 from tests.pulumi_engine import EngineRefusedError, engine_config
@@ -389,6 +391,109 @@ def test_create_schemas_validates_every_file_before_any_call(bad: dict[str, Any]
     assert command_error(capsys, "create", "--schemas", str(tmp_path), "--endpoint-url", moto.url) == (
         f"ERROR [InvalidSchema]: companies.json: {message}")
     assert moto_client.list_tables()["TableNames"] == []  # not even the good file's table
+
+
+LONG_TAG = "k" * 170
+
+
+@pytest.mark.parametrize(("tags", "message"), [
+    ([{"Key": "aws:owner", "Value": "me"}],
+     "field 'Tags[0]': given {\"Key\": \"aws:owner\", \"Value\": \"me\"}; allowed: a tag name not starting with "
+     "'aws:' (AWS reserves it)"),
+    ([{"Key": LONG_TAG, "Value": "x"}],
+     f"field 'Tags[0]': given {{\"Key\": \"{LONG_TAG}\", \"Value\": \"x\"}}; allowed: tag names of 1 to 128 "
+     "letters, digits, spaces and _.:/=+-@"),
+    ([{"Key": "owner", "Value": "$(rm -rf ~)"}],
+     "field 'Tags[0]': given {\"Key\": \"owner\", \"Value\": \"$(rm -rf ~)\"}; allowed: a string of up to 256 "
+     "letters, digits, spaces and _.:/=+-@"),
+], ids=["aws prefix", "170-character key", "shell in a value"])
+def test_create_schemas_checks_tags_as_the_stack_config_does(tags: list[dict[str, str]], message: str, moto: Endpoint,
+                                                             moto_client: Any, aws_env: dict[str, str], tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a-good.json").write_text(json.dumps({**ORDERS, "TableName": "good-dev"}))
+    (tmp_path / "companies.json").write_text(json.dumps({**ORDERS, "Tags": tags}))
+    assert command_error(capsys, "create", "--schemas", str(tmp_path), "--endpoint-url", moto.url) == (
+        f"ERROR [InvalidSchema]: companies.json: {message}")
+    assert moto_client.list_tables()["TableNames"] == []
+
+
+@pytest.mark.parametrize(("pitr", "message"), [
+    ({"PointInTimeRecoveryEnabled": False, "RecoveryPeriodInDays": 7},
+     "given 7; allowed: no recovery period while PointInTimeRecoveryEnabled is false; remove it or turn PITR on"),
+    ({"PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 400}, "given 400; allowed: a whole number of days "
+                                                                        "from 1 to 35"),
+    ({"PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 99}, "given 99; allowed: a whole number of days "
+                                                                       "from 1 to 35"),
+], ids=["period with PITR off", "400 days", "99 days"])
+def test_create_schemas_checks_the_recovery_period(pitr: dict[str, Any], message: str, moto: Endpoint,
+                                                   moto_client: Any, aws_env: dict[str, str], tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a-good.json").write_text(json.dumps({**ORDERS, "TableName": "good-dev"}))
+    (tmp_path / "companies.json").write_text(json.dumps(ORDERS))
+    (tmp_path / "companies.settings.json").write_text(json.dumps(
+        {"ContinuousBackups": {"TableName": "orders-dev", "PointInTimeRecoverySpecification": pitr}}))
+    assert command_error(capsys, "create", "--schemas", str(tmp_path), "--endpoint-url", moto.url) == (
+        "ERROR [InvalidSchema]: companies.json: field 'ContinuousBackups.PointInTimeRecoverySpecification."
+        f"RecoveryPeriodInDays': {message}")
+    assert moto_client.list_tables()["TableNames"] == []
+
+
+def test_a_schema_file_that_is_not_utf8_is_one_line_naming_it(moto: Endpoint, moto_client: Any,
+                                                              aws_env: dict[str, str], tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a-good.json").write_text(json.dumps({**ORDERS, "TableName": "good-dev"}))
+    (tmp_path / "companies.json").write_bytes(json.dumps({**ORDERS, "TableName": "co-dev"}).encode()
+                                              .replace(b"co-dev", b"co-\xe9"))
+    assert command_error(capsys, "create", "--schemas", str(tmp_path), "--endpoint-url", moto.url) == (
+        f"ERROR [InvalidSchema]: {tmp_path / 'companies.json'}: not UTF-8 text (byte 0xe9 at offset 18); save it as "
+        "UTF-8")
+    assert moto_client.list_tables()["TableNames"] == []
+
+
+PROVISIONED_WITH_INDEX = {
+    "TableName": "orders-dev", "BillingMode": "PROVISIONED",
+    "ProvisionedThroughput": {"ReadCapacityUnits": 7, "WriteCapacityUnits": 3},
+    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+    "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"},
+                             {"AttributeName": "a", "AttributeType": "S"}],
+    "GlobalSecondaryIndexes": [{"IndexName": "by-a", "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
+                                "Projection": {"ProjectionType": "ALL"}}],
+}
+
+
+@pytest.mark.dynamodb_local
+def test_a_provisioned_index_without_capacity_is_created_with_the_tables(dynamodb_local: Endpoint,
+                                                                        aws_env: dict[str, str], tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    client = client_for(dynamodb_local)
+    (tmp_path / "a.json").write_text(json.dumps({**ORDERS, "TableName": "a-capacity-dev"}))
+    (tmp_path / "orders.json").write_text(json.dumps({**PROVISIONED_WITH_INDEX, "TableName": "orders-capacity-dev"}))
+    try:
+        assert main(["create", "--schemas", str(tmp_path), "--endpoint-url", dynamodb_local.url]) == 0, \
+            capsys.readouterr().err
+        [index] = client.describe_table(TableName="orders-capacity-dev")["Table"]["GlobalSecondaryIndexes"]
+        assert {k: index["ProvisionedThroughput"][k] for k in ("ReadCapacityUnits", "WriteCapacityUnits")} == {
+            "ReadCapacityUnits": 7, "WriteCapacityUnits": 3}
+    finally:
+        for name in ("a-capacity-dev", "orders-capacity-dev"):
+            with contextlib.suppress(Exception):
+                client.delete_table(TableName=name)
+
+
+def test_a_create_whose_ttl_step_fails_counts_and_names_the_table(moto: Endpoint, moto_client: Any,
+                                                                  aws_env: dict[str, str], tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "companies.json").write_text(json.dumps({**ORDERS, "TableName": "companies-dev"}))
+    (tmp_path / "companies.settings.json").write_text(json.dumps(
+        {"TimeToLive": {"TableName": "companies-dev",
+                        "TimeToLiveSpecification": {"AttributeName": "expiresAt", "Enabled": True}}}))
+    with FaultProxy(moto.url, deny=frozenset({("UpdateTimeToLive", "companies-dev")})) as proxy:
+        line = command_error(capsys, "create", "--schemas", str(tmp_path), "--endpoint-url", proxy.url)
+    assert line == ("ERROR [AccessDeniedException]: 1 created without TTL and PITR of 1 tables; stopped at "
+                    "companies.json after creating table 'companies-dev' (run tables create again to finish it): "
+                    f"{proxy.url}: UpdateTimeToLive: User is not authorized to perform: dynamodb:UpdateTimeToLive on "
+                    "resource: companies-dev")
+    assert moto_client.list_tables()["TableNames"] == ["companies-dev"]
 
 
 def test_a_create_that_stops_part_way_says_what_it_did(moto: Endpoint, moto_client: Any, aws_env: dict[str, str],
