@@ -217,7 +217,7 @@ def test_tags_added_by_the_program_count_towards_the_limit(tmp_path: Path) -> No
     (["add-gsi", "--table", "t", "--index-name", "by-x", "--partition-key", "x:S", "--poll-interval", "0"],
      "tables add-gsi: argument --poll-interval: 0 is out of range; allowed: a number from 0.1 to 600 seconds"),
     (["add-gsi", "--table", "t", "--index-name", "by-x", "--partition-key", "x:S", "--timeout", "nan"],
-     "tables add-gsi: argument --timeout: nan is out of range; allowed: a number of at least 1 seconds"),
+     "tables add-gsi: argument --timeout: nan is out of range; allowed: a number from 1 to 604800 seconds"),
     (["local", "up", "--port", "99999"],
      "tables local: argument --port: 99999 is out of range; allowed: a number from 0 to 65535"),
     (["migrate", "up", "--stack", "dev", "--segments", "5-2"],
@@ -244,6 +244,84 @@ def test_bad_options_are_one_usage_line_before_any_work(args: list[str], message
     prog = message.split(":")[0]
     assert captured.err == f"ERROR [Usage]: {message} (see {prog} --help)\n"
     assert captured.out == ""
+
+
+def _numeric_options() -> list[tuple[str, str, tuple[float, float]]]:
+    """(command, option, bounds) for every numeric option of every command, found by walking the parser."""
+    import argparse
+
+    from scripts.cli import build_parser
+
+    subparsers = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    found = []
+    for command, parser in subparsers.choices.items():
+        for action in parser._actions:
+            if action.type is not None and getattr(action.type, "__name__", "") in ("number", "whole number"):
+                found.append((command, action.option_strings[0], action.type.bounds))  # type: ignore[attr-defined]
+    return found
+
+
+NUMERIC_OPTIONS = _numeric_options()
+
+
+def test_every_numeric_option_is_checked_in_one_place_with_both_bounds() -> None:
+    # Walking the parser: any option typed int or float directly would be missed by number_in's checks.
+    import argparse
+
+    from scripts.cli import build_parser
+
+    subparsers = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    raw = [(command, action.option_strings) for command, parser in subparsers.choices.items()
+           for action in parser._actions if action.type in (int, float)]
+    assert raw == []
+    assert {(c, o) for c, o, _ in NUMERIC_OPTIONS} >= {("add-gsi", "--timeout"), ("restore", "--timeout"),
+                                                       ("plan", "--backfill-rate")}
+    assert all(high < float("inf") for _, _, (_, high) in NUMERIC_OPTIONS)
+
+
+@pytest.mark.parametrize(("command", "option", "bounds"), NUMERIC_OPTIONS,
+                         ids=[f"{c} {o}" for c, o, _ in NUMERIC_OPTIONS])
+@pytest.mark.parametrize("value", ["inf", "nan", "1e308", "-1e308", "-inf"])
+def test_no_numeric_option_takes_infinity_nan_or_a_huge_number(command: str, option: str,
+                                                               bounds: tuple[float, float], value: str,
+                                                               aws_env: dict[str, str],
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([command, f"{option}={value}"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    low, high = bounds
+    assert f"argument {option}: " in err and (f"is out of range; allowed: a number from {low:g} to {high:g}" in err
+                                             or "is not a whole number" in err), err
+
+
+def test_add_gsi_timeout_of_1e308_is_a_usage_line_not_an_overflow(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["add-gsi", "--table", "t", "--index-name", "by-x", "--partition-key", "x:S", "--timeout", "1e308"])
+    assert capsys.readouterr().err == (
+        "ERROR [Usage]: tables add-gsi: argument --timeout: 1e308 is out of range; allowed: a number from 1 to 604800 "
+        "seconds (see tables add-gsi --help)\n")
+
+
+COMMANDS = ["synth", "docs", "create", "drift", "plan", "export", "scaffold", "add-gsi", "local", "seed", "migrate",
+            "access", "restore", "restore-drill", "policy-check"]
+
+
+@pytest.mark.parametrize("json_flag", ["--json", "--jso", "--js"])
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_commands_usage_errors_are_json_under_json(command: str, json_flag: str, aws_env: dict[str, str],
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([command, json_flag, "--no-such-option"])
+    assert exited.value.code == 2
+    captured = capsys.readouterr()
+    error = json.loads(captured.out)["error"]
+    assert error["kind"] == "Usage", error
+
+
+def test_a_json_abbreviation_gives_json_on_success_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["synth", "--stack", "dev", "--out", str(tmp_path), "--jso"]) == 0
+    json.loads(capsys.readouterr().out)
 
 
 def test_help_is_argparses_own(capsys: pytest.CaptureFixture[str]) -> None:
