@@ -319,6 +319,15 @@ def test_every_commands_usage_errors_are_json_under_json(command: str, json_flag
     assert error["kind"] == "Usage", error
 
 
+@pytest.mark.parametrize("args", [["docs", "--check"], ["access", "--stack", "dev"], ["synth", "--stack", "dev"],
+                                  ["policy-check", "--stack", "dev"]], ids=lambda a: a[0])
+def test_offline_commands_print_only_json_on_success_under_json(args: list[str], tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    extra = ["--out", str(tmp_path)] if args[0] == "synth" else []
+    assert main([*args, *extra, "--json"]) in (0, 1)
+    json.loads(capsys.readouterr().out)
+
+
 def test_a_json_abbreviation_gives_json_on_success_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["synth", "--stack", "dev", "--out", str(tmp_path), "--jso"]) == 0
     json.loads(capsys.readouterr().out)
