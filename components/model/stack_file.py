@@ -605,8 +605,9 @@ def load_stack_file(project_dir: Path, stack: str, project: str = "dynamodb-tabl
 def _apply_project_config(project_dir: Path, stack: str, project: str, config: dict[str, str],
                           is_object: dict[str, bool]) -> None:
     """workspace/config.go `mergeConfig` with validation on, as `pulumi preview` and `up` run it."""
+    declarations = project_config(project_dir, project)
     missing = []
-    for declaration in project_config(project_dir, project):
+    for declaration in declarations:
         has_default, has_value = declaration.default is not None, declaration.value is not None
         if declaration.key not in config:
             if has_default or has_value:
@@ -618,7 +619,6 @@ def _apply_project_config(project_dir: Path, stack: str, project: str, config: d
                                          f"{failure}") from None
             elif declaration.key.startswith(f"{project}:"):
                 missing.append(declaration.key)
-            continue
     if missing:
         names = [key.partition(":")[2] for key in missing]
         raise StackFileError(
@@ -626,7 +626,7 @@ def _apply_project_config(project_dir: Path, stack: str, project: str, config: d
             f"Pulumi.{stack}.yaml does not set {'it' if len(missing) == 1 else 'them'}; the Pulumi CLI stops "
             f"there (Stack '{stack}' is missing configuration value{'s' if len(missing) > 1 else ''} "
             f"{', '.join(repr(n) for n in names)})")
-    for declaration in project_config(project_dir, project):
+    for declaration in declarations:
         if declaration.type is None or not declaration.key.startswith(f"{project}:"):
             continue
         text = config.get(declaration.key)
