@@ -130,7 +130,7 @@ def test_seed_refuses_the_real_prod_stack_before_any_call(aws_env: dict[str, str
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     url = f"http://127.0.0.1:{free_port()}"  # nothing listens: the refusal comes first
     assert command_error(capsys, "seed", "--stack", "prod", "--endpoint-url", url) == (
-        "ERROR [EngineRefusedError]: seed data is for development stacks; this stack's environment is prod")
+        "ERROR [Refused]: seed data is for development stacks; this stack's environment is prod")
 
 
 LONG_KEY = "k" * 200
