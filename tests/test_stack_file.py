@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from components.families import FAMILIES
@@ -289,6 +289,7 @@ def _outcome(run: Any) -> tuple[str, Any]:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edits=st.lists(st.tuples(st.sampled_from(KEYS), st.sampled_from(SCALARS)), min_size=1, max_size=3))
+@example(edits=[("environment", (".inf", None)), ("environment", ("yes", '"yes"'))])  # the last edit wins
 def test_any_document_gives_the_command_and_the_program_the_same_settings(
         edits: list[tuple[str, tuple[str, str | None]]], tmp_path: Path) -> None:
     project = a_project(tmp_path, "dev", DEV)
@@ -296,14 +297,15 @@ def test_any_document_gives_the_command_and_the_program_the_same_settings(
     held: dict[str, Any] = {k: json.loads(v) if k.startswith("dynamodb-tables:") and v[:1] in "{[" else v
                             for k, v in engine_config(project, "dev").items()}
     document = json.loads(json.dumps(DEV_DOCUMENT))
-    markers, refused = {}, False
+    markers: dict[str, str] = {}
+    cli_refuses: dict[str, bool] = {}  # per key: the last edit of a key is what the file says
     for i, (key, (written, engine_json)) in enumerate(edits):
         markers[f"VALUE{i}MARKER"] = written
         _put(document["config"], key, f"VALUE{i}MARKER")
-        if engine_json is None:
-            refused = True
-        else:
+        cli_refuses[key] = engine_json is None
+        if engine_json is not None:
             _put(held, key, json.loads(engine_json))
+    refused = any(cli_refuses.values())
     text = yaml.safe_dump(document, sort_keys=False, width=1000)
     for marker, written in markers.items():
         text = text.replace(marker, written)
