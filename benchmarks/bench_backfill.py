@@ -53,15 +53,26 @@ from botocore.config import Config
 
 from benchmarks.engine_worker import add_latency, endpoint_cpu, run_engine
 from components.families import plan_from_stack_file
+from components.families.creator_platform import products_table
+from components.families.migration_history import migrations_table
+from components.model.plan import find_plan
+from components.model.spec import TableSpec
 from scripts import local_endpoint
 from scripts.create_tables import create_tables
 from scripts.schema_files import declared_schema
 from tests.project import PROJECT, PROJECT_DIR
 
 PLANS = plan_from_stack_file(PROJECT_DIR, "dev")
-NAMES = {(p.family, p.spec.key): p.name for p in PLANS}
-PRODUCTS = NAMES[("creator-platform", "products")]
-HISTORY = NAMES[("migration-history", "migrations")]
+
+
+def _deployed_name(spec: TableSpec) -> str:
+    plan = find_plan(PLANS, spec)
+    assert plan is not None, f"the dev stack deploys no {spec.key} table"
+    return plan.name
+
+
+PRODUCTS = _deployed_name(products_table)
+HISTORY = _deployed_name(migrations_table)
 RAW_CLIENTS = 16
 WORKER = Path(__file__).resolve().parent / "engine_worker.py"
 

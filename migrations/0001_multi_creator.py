@@ -16,13 +16,16 @@ from collections.abc import Callable
 from typing import Any
 
 from components.families.creator_platform import creators_table, products_table
-from scripts.migrate.api import Backfill, MigrationContext, Update, VerificationError, ensure_creator, now_iso
+from scripts.creators import ensure_creator, now_iso
+from scripts.migrate.api import Backfill, MigrationContext, Update, VerificationError
 
 ID = "0001"
 DESCRIPTION = "Multi-creator platform: default creator jesskoufo and product backfill"
-# The first version of this file, applied in some environments already: it did the same through the
-# runner's internal modules, before `scripts.migrate.api` existed.
-EQUIVALENT_CHECKSUMS = ("d8bc04243a426cae16e9e2f41951a9ee6b8a450777b8f1298a7b3e20a69dceae",)
+# Earlier versions of this file, applied in some environments already, that did the same: through the
+# runner's internal modules before `scripts.migrate.api` existed, then taking the creator helpers
+# through that API.
+EQUIVALENT_CHECKSUMS = ("d8bc04243a426cae16e9e2f41951a9ee6b8a450777b8f1298a7b3e20a69dceae",
+                        "d4db916f133d43a70bd119f65676c182fe16dfd8715e854a7b99739b7d1861c5")
 
 DEFAULT_CREATOR_SLUG = "jesskoufo"
 DEFAULT_CREATOR_NAME = "Jess Koufo"

@@ -69,7 +69,8 @@ def report(error: ToolError, as_json: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    _Parser.json_errors = "--json" in arguments
+    # argparse takes any unambiguous prefix of an option (`--jso` is --json), so usage errors do too.
+    _Parser.json_errors = any(len(arg) > 2 and "--json".startswith(arg) for arg in arguments)
     args = build_parser().parse_args(arguments)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")

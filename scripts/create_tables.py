@@ -22,7 +22,7 @@ from scripts.aws import PARALLEL_TABLES, DynamoDBClient, endpoint_of, error_code
 from scripts.drift import Difference, TableDrift, table_drift
 from scripts.errors import ToolError
 from scripts.live import is_unsupported
-from scripts.schema_files import TableSchema
+from scripts.schema_files import TableSchema, checked_schema
 
 if TYPE_CHECKING:  # boto3-stubs request shapes, for the type checker only
     from mypy_boto3_dynamodb.type_defs import PointInTimeRecoverySpecificationTypeDef, WaiterConfigTypeDef
@@ -48,6 +48,15 @@ class CreateResult:
     def as_json(self) -> dict[str, Any]:
         return {"table": self.table, "result": self.result, "notes": self.notes,
                 "differences": [{"field": d.field, "declared": d.declared, "live": d.live} for d in self.differences]}
+
+
+class StoppedAfterCreateError(Exception):
+    """CreateTable succeeded, then a later step (the wait, TTL, PITR, the check) failed: the table exists."""
+
+    def __init__(self, table: str, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.table = table
+        self.error = error
 
 
 def _apply_settings(client: DynamoDBClient, schema: TableSchema, fields: set[str]) -> list[str]:
@@ -87,9 +96,12 @@ def create_one(client: DynamoDBClient, schema: TableSchema, dry_run: bool = Fals
             logger.info("table %s appeared while creating it; re-checking", schema.name)
             client.get_waiter("table_exists").wait(TableName=schema.name, WaiterConfig=TABLE_ACTIVE_WAIT)
             return create_one(client, schema, dry_run)
-        client.get_waiter("table_exists").wait(TableName=schema.name, WaiterConfig=TABLE_ACTIVE_WAIT)
-        notes = _apply_settings(client, schema, POST_CREATE_FIELDS)
-        verified = table_drift(client, schema)
+        try:
+            client.get_waiter("table_exists").wait(TableName=schema.name, WaiterConfig=TABLE_ACTIVE_WAIT)
+            notes = _apply_settings(client, schema, POST_CREATE_FIELDS)
+            verified = table_drift(client, schema)
+        except Exception as error:
+            raise StoppedAfterCreateError(schema.name, error) from error
         notes += _unsupported_notes(verified)
         return CreateResult(schema.name, "drift" if verified.differences else "created", notes,
                             verified.differences)
@@ -107,8 +119,11 @@ def create_one(client: DynamoDBClient, schema: TableSchema, dry_run: bool = Fals
 
 
 def create_tables(client: DynamoDBClient, schemas: Iterable[TableSchema], dry_run: bool = False) -> list[CreateResult]:
-    """Create every table; if one fails, the error says what the others did before it stopped."""
-    schemas = list(schemas)
+    """Create every table; if one fails, the error says what the others did before it stopped.
+
+    Every schema is checked first (`checked_schema`), so one bad table creates nothing.
+    """
+    schemas = [checked_schema(schema) for schema in schemas]
     # CreateTable is asynchronous; creating several at once overlaps their waits for ACTIVE.
     with ThreadPoolExecutor(max_workers=PARALLEL_TABLES) as pool:
         futures = [pool.submit(create_one, client, schema, dry_run) for schema in schemas]
@@ -117,12 +132,20 @@ def create_tables(client: DynamoDBClient, schemas: Iterable[TableSchema], dry_ru
     failed = [(schema, f.exception()) for schema, f in zip(schemas, futures, strict=True) if f.exception() is not None]
     if not failed:
         return results
+    counts = Counter(r.result for r in results)
+    # A table created before its later steps failed exists: it counts, and the message names it.
+    created_only = [e.table for _, e in failed if isinstance(e, StoppedAfterCreateError)]
+    if created_only:
+        counts["created without TTL and PITR"] = len(created_only)
     schema, error = failed[0]
+    after = ""
+    if isinstance(error, StoppedAfterCreateError):
+        after = f" after creating table '{error.table}' (run tables create again to finish it)"
+        error = error.error
     reported = translate(error, endpoint_of(client)) if isinstance(error, Exception) else None
     reason = reported.message if reported is not None else f"{type(error).__name__}: {error}"
-    counts = Counter(r.result for r in results)
     done = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "nothing done"
     also = f" (and {len(failed) - 1} more failed)" if len(failed) > 1 else ""
     raise ToolError(reported.kind if reported else type(error).__name__,
-                    f"{done} of {len(schemas)} tables; stopped at {schema.source or schema.name}{also}: {reason}",
-                    where=schema.source or schema.name)
+                    f"{done} of {len(schemas)} tables; stopped at {schema.source or schema.name}{after}{also}: "
+                    f"{reason}", where=schema.source or schema.name)

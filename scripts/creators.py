@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from botocore.exceptions import ClientError
 
 from scripts.aws import DynamoDBClient, error_code
-from scripts.migrate.history import from_item, to_item
+from scripts.item_codec import from_item, to_item
 
 GUARD_PREFIX = "SLUG#"
 DEFAULT_THEME = {"primaryColor": "#E60023", "backgroundColor": "#FFFFFF", "layout": "grid", "font": "Inter"}

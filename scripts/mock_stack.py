@@ -15,13 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.settings import ROOT, get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from components.model.stack_file import load_stack_file
+from components.model.stack_file import load_stack_file, read_yaml_file
 
 FAKE_ACCOUNT = "123456789012"
 TABLE_TYPE = "aws:dynamodb/table:Table"
@@ -133,7 +132,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
 
 
 def project_name(project_dir: Path) -> str:
-    return str(yaml.safe_load((project_dir / "Pulumi.yaml").read_text())["name"])
+    return str(read_yaml_file(project_dir / "Pulumi.yaml")["name"])
 
 
 def run_program(project_dir: Path, stack: str, config: Mapping[str, str] | None = None, *,

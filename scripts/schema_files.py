@@ -24,6 +24,7 @@ from components.model.spec import (
     MAX_KEY_ATTRIBUTES_PER_ROLE,
     NAME_PATTERN,
     NAME_RULE,
+    PITR_PERIOD_RANGE,
     PROVISIONED,
     Capacity,
     GlobalIndex,
@@ -42,6 +43,7 @@ from components.model.spec import (
     table_key_schema,
     validate_spec,
 )
+from components.model.tags import MAX_TAGS, tag_problem
 from scripts.errors import ToolError
 
 SETTINGS_SUFFIX = ".settings.json"
@@ -146,8 +148,12 @@ def write_schema(schema: TableSchema, directory: Path) -> list[Path]:
 
 
 def _load_json(path: Path) -> Any:
+    data = path.read_bytes()
     try:
-        return json.loads(path.read_text())
+        return json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise ToolError("InvalidSchema", f"{path}: not UTF-8 text (byte 0x{data[error.start]:02x} at offset "
+                                         f"{error.start}); save it as UTF-8", where=str(path)) from None
     except json.JSONDecodeError as error:
         raise ToolError("InvalidSchema", f"{path}: not valid JSON (line {error.lineno}: {error.msg})") from None
 
@@ -172,11 +178,55 @@ def read_schema(table_file: Path) -> TableSchema:
     schema = TableSchema(create=create, ttl_attribute=ttl.get("AttributeName") if ttl.get("Enabled") else None,
                          pitr_enabled=bool(pitr.get("PointInTimeRecoveryEnabled")),
                          pitr_days=pitr.get("RecoveryPeriodInDays"), source=table_file.name)
+    return checked_schema(schema)
+
+
+def checked_schema(schema: TableSchema) -> TableSchema:
+    """The one check every table passes before `tables create` makes any call, wherever it comes from (a
+    schema file, the model, an exported table): the model's rules, tags and PITR as AWS takes them.
+
+    Returns the request as it will be sent: a PROVISIONED table's index without throughput of its own
+    gets the table's, which the model says it inherits (DynamoDB refuses such an index without one).
+    """
     try:
-        spec_from_schema(schema)
+        spec = spec_from_schema(schema)
+        _check_tags(schema.create.get("Tags"))
+        _check_pitr(schema)
     except ModelError as error:
-        raise ToolError("InvalidSchema", f"{table_file.name}: {error}", where=str(table_file)) from None
+        where = schema.source or f"table '{schema.name}'"
+        raise ToolError("InvalidSchema", f"{where}: {error}", where=where) from None
+    for request, index in zip(schema.create.get("GlobalSecondaryIndexes") or [], spec.global_indexes, strict=True):
+        if "ProvisionedThroughput" not in request:
+            request.update(_throughput(index_capacity(spec, index)))
     return schema
+
+
+def _check_tags(tags: Any) -> None:
+    """DynamoDB TagResource's rules (components/model/tags.py), as the stack config checks them."""
+    if tags is None:
+        return
+    if not isinstance(tags, list) or not all(isinstance(tag, dict) and set(tag) == {"Key", "Value"} for tag in tags):
+        raise _field("Tags", tags, "a list of {Key, Value}")
+    for i, tag in enumerate(tags):
+        problem = tag_problem(tag["Key"], tag["Value"]) if isinstance(tag["Key"], str) else "tag names as strings"
+        if problem is not None:
+            raise _field(f"Tags[{i}]", tag, problem)
+    if len(tags) > MAX_TAGS:
+        raise _field("Tags", f"{len(tags)} tags", f"at most {MAX_TAGS} tags on a table (AWS's limit)")
+
+
+def _check_pitr(schema: TableSchema) -> None:
+    """UpdateContinuousBackups: RecoveryPeriodInDays 1 to 35, and only with PITR on (it is dropped otherwise)."""
+    place = "ContinuousBackups.PointInTimeRecoverySpecification.RecoveryPeriodInDays"
+    if schema.pitr_days is None:
+        return
+    if not schema.pitr_enabled:
+        raise _field(place, schema.pitr_days, "no recovery period while PointInTimeRecoveryEnabled is false; remove "
+                                              "it or turn PITR on")
+    low, high = PITR_PERIOD_RANGE
+    if isinstance(schema.pitr_days, bool) or not isinstance(schema.pitr_days, int) or not (
+            low <= schema.pitr_days <= high):
+        raise _field(place, schema.pitr_days, f"a whole number of days from {low} to {high}")
 
 
 def _field(name: str, given: object, allowed: str) -> ModelError:

@@ -300,8 +300,8 @@ KEY = "stack 'dev', config key 'dynamodb-tables:consumers."
                  KEY + "creator-api.access.creator-platform.products': given \"stream\"; allowed: a table with a "
                  "stream; 'products' has none, so consumer 'creator-api' cannot read one", id="stream without stream"),
     pytest.param(lambda c: c["items-service"].update({"rol": "x"}),
-                 KEY + "items-service': given {\"role\": \"items-service-lambda-dev\", \"access\": {\"items-service\": "
-                 "\"read-write\"}, \"rol\": \"x\"}; allowed: a map with keys role and access", id="unknown key"),
+                 KEY + "items-service': given {\"access\": {\"items-service\": \"read-write\"}, \"rol\": \"x\", "
+                 "\"role\": \"items-service-lambda-dev\"}; allowed: a map with keys role and access", id="unknown key"),
 ])
 def test_bad_consumer_config_is_one_message_naming_the_key(mutate: Mutation, message: str) -> None:
     assert run_with_consumers(mutate) == message
@@ -420,11 +420,12 @@ _aws.iam.RolePolicy("legacy-lambda-dynamodb", role="legacy-lambda", policy=_json
 def test_tables_access_prints_the_dev_matrix(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["access", "--stack", "dev"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[:2] == ["[1] creator-api: role creator-api-lambda-dev",
-                         "[2] analytics-aggregator: role analytics-aggregator-lambda-dev"]
+    # In the order the program gets them: the engine passes the consumers map as JSON with sorted keys.
+    assert lines[:2] == ["[1] analytics-aggregator: role analytics-aggregator-lambda-dev",
+                         "[2] construction-expenses-api: role construction-expenses-lambda-dev"]
     rows = {line.split()[0]: line.split()[1:] for line in lines if line.startswith(("dev-", "Shops-", "Jobs-"))}
-    assert rows["dev-AnalyticsEventsTable"] == ["RW", "S", ".", ".", ".", "."]
-    assert rows["Shops-dev"] == [".", ".", "RW", "R", ".", "."]
+    assert rows["dev-AnalyticsEventsTable"] == ["S", ".", "RW", ".", ".", "."]
+    assert rows["Shops-dev"] == [".", ".", ".", ".", "RW", "R"]
     assert lines[-1] == ("6 consumers, 22 tables; R read, W write, RW read-write, S stream; "
                          "no consumer: dynamodb-tables-dev-migrations")
 

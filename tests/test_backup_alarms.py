@@ -259,6 +259,7 @@ STAGING = "stack 'staging', config key 'dynamodb-tables:"
 DEV = "stack 'dev', config key 'dynamodb-tables:"
 CRON_RULE = ("an AWS Backup cron expression cron(minutes hours day-of-month month day-of-week year) with one minute "
              "value and ? in exactly one of day-of-month and day-of-week, for example cron(0 5 ? * * *)")
+ONE_QUESTION_MARK = "? in exactly one of day-of-month and day-of-week"
 
 BAD_CONFIGS = [
     pytest.param("prod", edit_config("backup", retentionDays=14),
@@ -273,10 +274,10 @@ BAD_CONFIGS = [
     pytest.param("staging", edit_config("backup", schedule="rate(1 day)"),
                  STAGING + f"backup.schedule': given \"rate(1 day)\"; allowed: {CRON_RULE}", id="not cron"),
     pytest.param("staging", edit_config("backup", schedule="cron(0 5 * * * *)"),
-                 STAGING + f"backup.schedule': given \"cron(0 5 * * * *)\"; allowed: {CRON_RULE}",
+                 STAGING + f"backup.schedule': given \"cron(0 5 * * * *)\"; allowed: {CRON_RULE} ({ONE_QUESTION_MARK})",
                  id="cron without a question mark"),
     pytest.param("staging", edit_config("backup", schedule="cron(0 5 ? * ? *)"),
-                 STAGING + f"backup.schedule': given \"cron(0 5 ? * ? *)\"; allowed: {CRON_RULE}",
+                 STAGING + f"backup.schedule': given \"cron(0 5 ? * ? *)\"; allowed: {CRON_RULE} ({ONE_QUESTION_MARK})",
                  id="cron with two question marks"),
     pytest.param("staging", edit_config("backup", schedule="cron(*/15 * ? * * *)"),
                  STAGING + f"backup.schedule': given \"cron(*/15 * ? * * *)\"; allowed: {CRON_RULE}",
@@ -331,7 +332,7 @@ BAD_CONFIGS = [
     pytest.param("dev", set_config("alarms", {"enabled": "yes", "snsTopicArn": TOPICS["staging"]}),
                  DEV + "alarms.enabled': given \"yes\"; allowed: true or false", id="enabled not a boolean"),
     pytest.param("dev", set_config("backup", {"enabled": False, "schedule": "cron(0 5 * * * *)", "retentionDays": 7}),
-                 DEV + f"backup.schedule': given \"cron(0 5 * * * *)\"; allowed: {CRON_RULE}",
+                 DEV + f"backup.schedule': given \"cron(0 5 * * * *)\"; allowed: {CRON_RULE} ({ONE_QUESTION_MARK})",
                  id="a switched-off plan is still checked"),
     pytest.param("dev", set_config("alarms", {"enabled": False, "throttledRequests": 5}),
                  DEV + "alarms.snsTopicArn': given nothing; allowed: a value; this key is required for alarms",

@@ -26,33 +26,80 @@ from tests.conftest import CREDENTIALS, client_for, delete_all_tables
 from tests.project import PROJECT_DIR
 
 PACKAGES = ("components", "scripts", "policies", "migrations")
+THIRD_PARTY = ("pulumi", "pulumi_aws", "pulumi_policy", "boto3", "botocore")
 
 
-def project_imports(path: Path) -> set[str]:
-    """Every module of this project (or pulumi/boto3) a file imports, wherever in the file."""
+def _module_name(path: Path, root: Path) -> str:
+    parts = path.relative_to(root).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_module(name: str, root: Path) -> bool:
+    base = root / name.replace(".", "/")
+    return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
+
+
+def project_imports(path: Path, root: Path = PROJECT_DIR) -> set[str]:
+    """Every module of this project (or pulumi/boto3) a file imports, wherever in the file.
+
+    Parsed with ast: a relative import is resolved against the file's package (`from ..families import
+    x` in components/model/access.py is components.families), and `from pkg import name` counts as an
+    import of the module pkg.name where that is a module (`from components import families`).
+    """
+    me = _module_name(path, root)
+    package = me if path.name == "__init__.py" else me.rpartition(".")[0]
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-    return {name for name in found
-            if name.split(".")[0] in (*PACKAGES, "pulumi", "pulumi_aws", "pulumi_policy", "boto3", "botocore")}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = package.split(".") if package else []
+                parts = parts[:len(parts) - (node.level - 1)] if node.level > 1 else parts
+                module = ".".join([*parts, *([node.module] if node.module else [])])
+            else:
+                module = node.module or ""
+            found.add(module)
+            found |= {f"{module}.{alias.name}" for alias in node.names if _is_module(f"{module}.{alias.name}", root)}
+    return {name for name in found if name.split(".")[0] in (*PACKAGES, *THIRD_PARTY)}
 
 
-def files_of(package: str) -> list[Path]:
-    return sorted((PROJECT_DIR / package).rglob("*.py"))
+def files_of(package: str, root: Path = PROJECT_DIR) -> list[Path]:
+    return sorted((root / package).rglob("*.py"))
 
 
-def offenders(files: list[Path], forbidden: tuple[str, ...]) -> list[str]:
-    return sorted(f"{path.relative_to(PROJECT_DIR)} imports {name}" for path in files
-                  for name in project_imports(path) if name.split(".")[0] in forbidden or name.startswith(forbidden))
+def offenders(files: list[Path], forbidden: tuple[str, ...], root: Path = PROJECT_DIR) -> list[str]:
+    return sorted(f"{path.relative_to(root)} imports {name}" for path in files
+                  for name in project_imports(path, root)
+                  if any(name == f or name.startswith(f + ".") for f in forbidden))
+
+
+MODEL_FORBIDDEN = ("pulumi", "pulumi_aws", "boto3", "botocore", "scripts", "policies", "components.families",
+                   "components.resources")
 
 
 def test_the_model_imports_neither_pulumi_nor_boto3_nor_anything_above_it() -> None:
-    assert offenders(files_of("components/model"), (
-        "pulumi", "pulumi_aws", "boto3", "botocore", "scripts", "policies",
-        "components.families", "components.resources")) == []
+    assert offenders(files_of("components/model"), MODEL_FORBIDDEN) == []
+
+
+@pytest.mark.parametrize(("file", "line", "offense"), [
+    # An upward import that closes a cycle (access -> creator_platform -> ... -> model).
+    ("components/model/access.py", "from ..families import creator_platform",
+     "components/model/access.py imports components.families"),
+    # Loads pulumi into the model through the Pulumi builder.
+    ("components/model/family.py", "from ..resources import backup",
+     "components/model/family.py imports components.resources"),
+    ("components/model/plan.py", "from components import resources",
+     "components/model/plan.py imports components.resources"),
+])
+def test_the_layer_check_catches_relative_and_from_package_imports(file: str, line: str, offense: str,
+                                                                   tmp_path: Path) -> None:
+    """A copy of the tree with one import added against the arrows: the check must fail on it."""
+    for package in PACKAGES:
+        shutil.copytree(PROJECT_DIR / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
+    target = tmp_path / file
+    target.write_text(target.read_text() + f"\n{line}\n")
+    assert offense in offenders(files_of("components/model", tmp_path), MODEL_FORBIDDEN, tmp_path)
 
 
 def test_families_are_data_on_the_model_alone() -> None:
@@ -67,11 +114,25 @@ def test_only_the_program_uses_the_pulumi_builder() -> None:
     assert "components.resources.family" in project_imports(PROJECT_DIR / "__main__.py")
 
 
-def test_migrations_import_only_the_migration_api_and_table_specs() -> None:
+# A family's own live helpers, which a migration may use beside the migration API.
+FAMILY_HELPERS = {"scripts.creators"}
+
+
+def test_migrations_import_only_the_migration_api_table_specs_and_family_helpers() -> None:
     for path in files_of("migrations"):
         imported = project_imports(path)
-        assert imported <= {"scripts.migrate.api"} | {name for name in imported
-                                                      if name.startswith("components.families")}, path.name
+        assert imported <= {"scripts.migrate", "scripts.migrate.api"} | FAMILY_HELPERS | {
+            name for name in imported if name.startswith("components.families")}, path.name
+
+
+def test_the_migration_api_exports_no_family_helper() -> None:
+    assert not project_imports(PROJECT_DIR / "scripts/migrate/api.py") & FAMILY_HELPERS
+
+
+def test_only_the_runner_and_its_command_import_the_migration_runner() -> None:
+    # The item codec lives below both (scripts/item_codec.py): family helpers never reach up into it.
+    users = [p for p in files_of("scripts") if p.parent.name != "migrate" and p.name != "migrate.py"]
+    assert offenders(users, ("scripts.migrate",)) == []
 
 
 def test_nothing_hides_an_import_cycle_under_type_checking() -> None:

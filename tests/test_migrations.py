@@ -427,16 +427,19 @@ def test_validate_catches_an_edited_migration(moto: Endpoint, moto_client: Any, 
 
 
 def test_an_environment_that_applied_the_first_source_of_0001_still_agrees(moto: Endpoint, moto_client: Any) -> None:
-    """0001 moved to the migration API without changing what it does; its old checksum stays valid."""
+    """0001's imports moved (to the migration API, then its creator helpers to their own module) without
+    changing what it does; every earlier source's checksum stays valid."""
     fresh_dev_tables(moto_client)
     load_products(moto, 5)
     assert cli(moto, "migrate", "up", "--write-api", "update-item")[0] == 0
-    [first_source] = discover(MIGRATIONS_DIR)[0].equivalent_checksums
-    moto_client.update_item(TableName=HISTORY, Key={"pk": {"S": "0001"}, "sk": {"S": "RECORD"}},
-                            UpdateExpression="SET checksum = :old",
-                            ExpressionAttributeValues={":old": {"S": first_source}})
-    assert cli(moto, "migrate", "validate") == (0, "1 applied migrations match their source\n", "")
-    assert cli(moto, "migrate", "up")[1] == "no pending migrations\n"
+    earlier_sources = discover(MIGRATIONS_DIR)[0].equivalent_checksums
+    assert len(earlier_sources) == 2
+    for source in earlier_sources:
+        moto_client.update_item(TableName=HISTORY, Key={"pk": {"S": "0001"}, "sk": {"S": "RECORD"}},
+                                UpdateExpression="SET checksum = :old",
+                                ExpressionAttributeValues={":old": {"S": source}})
+        assert cli(moto, "migrate", "validate") == (0, "1 applied migrations match their source\n", "")
+        assert cli(moto, "migrate", "up")[1] == "no pending migrations\n"
 
 
 def test_seed_loads_dev_data_and_clear_empties_only_the_seeded_tables(moto: Endpoint, moto_client: Any) -> None:

@@ -386,7 +386,8 @@ def test_a_table_marked_existing_that_is_missing_is_one_error(
     code, out, err = run(capsys, "plan", "--stack", "prod", "--endpoint-url", moto.url)
     assert (code, out) == (2, "")
     assert err == (f"ERROR [NothingToImport]: stack 'prod' adopts 14 tables (existing) missing at {moto.url}: "
-                   "ProductsTable, construction-expenses-companies, construction-expenses-company-users and 11 more; "
+                   "construction-expenses-companies, construction-expenses-company-users, "
+                   "construction-expenses-company-expenses and 11 more; "
                    "the import has nothing to adopt: check the names, or remove them from "
                    "dynamodb-tables:families.construction-expenses.existing, "
                    "dynamodb-tables:families.creator-platform.existing\n")
@@ -400,7 +401,7 @@ def test_error_paths_are_one_line_and_exit_2(
 
     code, _, err = run(capsys, "plan", "--stack", "dev", "--endpoint-url", moto.url, "--allow-replace", "Shops-prod")
     assert (code, err) == (2, "ERROR [UnknownTable]: --allow-replace Shops-prod: stack 'dev' declares no such "
-                              "table; give a table name or family.key, e.g. dev-CreatorsTable\n")
+                              "table; give a table name or family.key, e.g. construction-expenses-dev-companies\n")
 
     code, _, err = run(capsys, "plan", "--stack", "dev", "--endpoint-url", "http://127.0.0.1:9")
     assert code == 2

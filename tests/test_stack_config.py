@@ -84,10 +84,10 @@ DEV = "stack 'dev', config key 'dynamodb-tables:"
                  "consumers, backup, alarms, migrations (did you mean 'deletionProtection'?)", id="unknown key"),
     pytest.param(set_key("migrations", '{"maxWritesPerSecond": 0}'),
                  DEV + "migrations.maxWritesPerSecond': given 0; allowed: a whole number of writes per second "
-                 "from 1 to 1000000", id="write cap below 1"),
+                 "(or 'unlimited') from 1 to 1000000", id="write cap below 1"),
     pytest.param(set_key("migrations", '{"maxWritesPerSecond": 500.5}'),
                  DEV + "migrations.maxWritesPerSecond': given 500.5; allowed: a whole number of writes per second "
-                 "from 1 to 1000000", id="fractional write cap"),
+                 "(or 'unlimited') from 1 to 1000000", id="fractional write cap"),
     pytest.param(set_key("migrations", '{"maxWrites": 10}'),
                  DEV + "migrations.maxWrites': given 10; allowed: one of the keys maxWritesPerSecond "
                  "(did you mean 'maxWritesPerSecond'?)", id="unknown migrations key"),

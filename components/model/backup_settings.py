@@ -17,6 +17,14 @@ BACKUP_CRON_PATTERN = re.compile(r"cron\((?P<minutes>[0-5]?[0-9]) (?P<hours>[0-9
 BACKUP_CRON_RULE = ("an AWS Backup cron expression cron(minutes hours day-of-month month day-of-week year) with one "
                     "minute value and ? in exactly one of day-of-month and day-of-week, for example "
                     "cron(0 5 ? * * *)")
+# Each field's values, as AWS documents cron expressions (EventBridge User Guide, "Cron expressions";
+# AWS Backup uses the same six fields): name, low, high, the names it accepts, and the special
+# characters beyond , - * / that it allows.
+MONTH_NAMES = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+WEEKDAY_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+CRON_FIELDS = (("minutes", 0, 59, ()), ("hours", 0, 23, ()), ("day-of-month", 1, 31, ()),
+               ("month", 1, 12, MONTH_NAMES), ("day-of-week", 1, 7, WEEKDAY_NAMES), ("year", 1970, 2199, ()))
+CRON_SHAPE = re.compile(r"cron\((\S+) (\S+) (\S+) (\S+) (\S+) (\S+)\)")
 BACKUP_VAULT_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:backup:(?P<region>[a-z0-9-]+):\d{12}:backup-vault:"
                                       r"[A-Za-z0-9_-]{2,50}")
 BACKUP_VAULT_ARN_RULE = "a backup vault ARN (arn:aws:backup:<region>:<account>:backup-vault:<name>)"
@@ -60,6 +68,55 @@ class BackupSettings:
     vault_lock: VaultLock | None = None
 
 
+def _cron_value(text: str, low: int, high: int, names: tuple[str, ...]) -> int | None:
+    if text.upper() in names:
+        return names.index(text.upper()) + 1
+    return int(text) if text.isascii() and text.isdigit() and low <= int(text) <= high else None
+
+
+def _cron_part_problem(part: str, index: int) -> str | None:
+    """Why one comma-separated part of cron field `index` is not what AWS accepts, or None."""
+    name, low, high, names = CRON_FIELDS[index]
+    rule = f"{low} to {high}" + (f" or {names[0]}-{names[-1]}" if names else "")
+    if index == 2 and (re.fullmatch(r"L|LW|[0-9]{1,2}W", part)):
+        return None if part in ("L", "LW") or _cron_value(part[:-1], low, high, ()) is not None else (
+            f"{name}: {part!r} is not a day of 1 to 31 before W")
+    if index == 4 and re.fullmatch(r"L|[0-9A-Za-z]{1,3}L|[0-9A-Za-z]{1,3}#[1-5]", part):
+        day = part.rstrip("L").split("#")[0]
+        return None if part == "L" or _cron_value(day, low, high, names) is not None else (
+            f"{name}: {part!r} is not a day of the week ({rule})")
+    base, slash, step = part.partition("/")
+    if slash and not (step.isascii() and step.isdigit() and 1 <= int(step) <= high):
+        return f"{name}: step {step!r} in {part!r} is not 1 to {high}"
+    if base == "*":
+        return None
+    start, dash, end = base.partition("-")
+    for value in (start, end) if dash else (start,):
+        if _cron_value(value, low, high, names) is None:
+            return f"{name}: {value!r} is not in {rule}"
+    return None
+
+
+def cron_problem(schedule: str) -> str | None:
+    """What AWS would refuse in a backup schedule, field by field, or None."""
+    shape = CRON_SHAPE.fullmatch(schedule)
+    if shape is None:
+        return "six fields inside cron(...)"
+    fields = shape.groups()
+    if not re.fullmatch(r"[0-9]{1,2}", fields[0]):
+        return f"minutes: one value from 0 to 59 (AWS Backup runs a rule at most hourly), not {fields[0]!r}"
+    if (fields[2] == "?") == (fields[4] == "?"):
+        return "? in exactly one of day-of-month and day-of-week"
+    for index, field_text in enumerate(fields):
+        if field_text == "?" and index in (2, 4):
+            continue
+        for part in field_text.split(","):
+            problem = _cron_part_problem(part, index)
+            if problem is not None:
+                return problem
+    return None
+
+
 def backup_name(environment: str) -> str:
     """The name of a stack's backup vault, plan, selection and role: AWS Backup allows 50 of
     [A-Za-z0-9_-], and environments are at most 32 of [a-z0-9-]."""
@@ -81,10 +138,9 @@ def parse_backup(read: ConfigReader, value: Any, is_prod: bool, region: str | No
         if key not in body:
             raise read.fail(f"backup.{key}", MISSING, "a value; this key is required in a backup plan")
     schedule = read.string("backup.schedule", body["schedule"], BACKUP_CRON_PATTERN, BACKUP_CRON_RULE)
-    fields = BACKUP_CRON_PATTERN.fullmatch(schedule)
-    assert fields is not None
-    if (fields["day"] == "?") == (fields["weekday"] == "?"):
-        raise read.fail("backup.schedule", schedule, BACKUP_CRON_RULE)
+    problem = cron_problem(schedule)
+    if problem is not None:
+        raise read.fail("backup.schedule", schedule, f"{BACKUP_CRON_RULE} ({problem})")
     retention = read.whole("backup.retentionDays", body["retentionDays"], 1, "days")
     if is_prod and retention < PROD_MIN_BACKUP_RETENTION_DAYS:
         raise read.fail("backup.retentionDays", retention,

@@ -13,8 +13,10 @@ character is rejected, never read as almost-`prod`.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,16 +26,31 @@ from components.model.backup_settings import BackupSettings, parse_backup
 from components.model.config_reader import MISSING, PROJECT, ConfigReader, config_error, suggest
 from components.model.spec import ModelError
 
-# Namespaces a stack file may use besides ours: the AWS provider's and Pulumi's own.
-OTHER_NAMESPACES = ("aws", "pulumi")
+# Other namespaces (the AWS provider's, Pulumi's own, `aws-native:`, `random:`, ...) belong to other
+# programs and pass through, as the Pulumi CLI passes them; only a near-miss of ours is refused: a key
+# under `dynamodb-table:` would be silently ignored.
+NAMESPACE_TYPO_CUTOFF = 0.8
 PROD_ENVIRONMENT = "prod"
 ENVIRONMENT_PATTERN = re.compile(r"[a-z][a-z0-9-]{0,31}")
 ENVIRONMENT_RULE = "lower-case letters, digits and hyphens, starting with a letter"
 # Other spellings of production would get none of prod's protections: refuse them.
 PRODUCTION_ALIASES = re.compile(r"(production|prd)(-[a-z0-9-]*)?")
+# A stack whose name says production (prod, prod-eu, prod1, prodeu, production, PRD, ...) must be
+# the prod environment: people and scripts go by the stack name.
+PRODUCTION_STACK_NAME = re.compile(r"(prod|prd)", re.IGNORECASE)
+# What the Pulumi CLI makes of an unquoted YAML date (Go's time.Time.String(); components/model/
+# stack_file.py): the program receives this text, never the date as written.
+ENGINE_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})? "
+                              r"[+-][0-9]{4} (UTC|[+-][0-9]{4})")
+UNLIMITED = "unlimited"
 # Prefix and suffix wrap a base table name, so they may use only characters a table name allows.
 AFFIX_PATTERN = re.compile(r"[A-Za-z0-9_.-]{0,64}")
 AFFIX_RULE = "up to 64 characters of [A-Za-z0-9_.-]"
+
+
+def named_like_production(stack: str) -> bool:
+    """A stack name that starts like production in any case or width (`prod1`, `Prodeu`, `production`)."""
+    return PRODUCTION_STACK_NAME.match(unicodedata.normalize("NFKC", stack).strip()) is not None
 
 
 def is_production(environment: str) -> bool:
@@ -111,19 +128,31 @@ def _find_secure(value: Any, path: str) -> str | None:
     return None
 
 
+def _find_engine_timestamp(value: Any, path: str) -> tuple[str, str] | None:
+    """The path and text of the first string inside value that is the engine's text for a YAML date."""
+    if isinstance(value, str):
+        return (path, value) if ENGINE_TIMESTAMP.fullmatch(value) else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else []
+    for key, sub in items:
+        found = _find_engine_timestamp(sub, f"{path}.{key}")
+        if found is not None:
+            return found
+    return None
+
+
 def _decode(raw: Mapping[str, str], stack: str) -> dict[str, Any]:
-    """Our namespace's values, decoded from the engine's string encoding; other namespaces checked."""
+    """Our namespace's values, decoded from the engine's string encoding; other namespaces pass through."""
     values: dict[str, Any] = {}
-    namespaces = [PROJECT, *OTHER_NAMESPACES]
     for full_key, text in raw.items():
         namespace, colon, key = full_key.partition(":")
         if not colon:
             raise ModelError(f"stack '{stack}', config key '{full_key}': no namespace; our keys are written "
                              f"'{PROJECT}:{full_key}', the AWS provider's 'aws:{full_key}'")
         if namespace != PROJECT:
-            if namespace not in namespaces:
-                raise ModelError(f"stack '{stack}', config key '{full_key}': unknown namespace '{namespace}'; "
-                                 f"allowed: {', '.join(namespaces)}{suggest(namespace, namespaces)}")
+            if difflib.SequenceMatcher(None, namespace, PROJECT).ratio() >= NAMESPACE_TYPO_CUTOFF:
+                raise ModelError(f"stack '{stack}', config key '{full_key}': unknown namespace '{namespace}' "
+                                 f"(did you mean '{PROJECT}'?); this program reads only {PROJECT}:, and other "
+                                 "namespaces belong to providers")
             continue
         if key not in TOP_LEVEL_KEYS:
             raise config_error(stack, key, text, f"one of the keys {', '.join(TOP_LEVEL_KEYS)}"
@@ -143,6 +172,11 @@ def _decode(raw: Mapping[str, str], stack: str) -> dict[str, Any]:
         if secure is not None:
             raise config_error(stack, secure, "an encrypted value", "encrypted values are not supported for "
                                f"{PROJECT}:{secure}; none of this project's keys is a secret, write it in plain text")
+        timestamp = _find_engine_timestamp(value, key)
+        if timestamp is not None:
+            raise config_error(stack, timestamp[0], timestamp[1],
+                               f"text; in Pulumi.{stack}.yaml write the date in quotes: the Pulumi CLI passes an "
+                               "unquoted YAML date to the program as this timestamp text")
         values[key] = value
     return values
 
@@ -179,7 +213,7 @@ def parse_stack_config(raw: Mapping[str, str], stack: str, known_families: list[
         raise read.fail("environment", environment, f"'{PROD_ENVIRONMENT}' (or {PROD_ENVIRONMENT}-<region>) for a "
                                                     "production environment: its protections are keyed on that name")
     is_prod = is_production(environment)
-    if is_production(stack) and not is_prod:
+    if named_like_production(stack) and not is_prod:
         raise read.fail("environment", environment, f"'{PROD_ENVIRONMENT}' in the stack '{stack}'")
     deletion_protection = read.boolean("deletionProtection", values["deletionProtection"])
     protect = read.boolean("protect", values["protect"])
@@ -189,6 +223,8 @@ def parse_stack_config(raw: Mapping[str, str], stack: str, known_families: list[
         raise read.fail("deletionProtection", False, "true in the prod environment")
     # PITR can be switched off for throwaway stacks; the policy pack forbids that everywhere it runs.
     pitr_enabled = read.boolean("pointInTimeRecovery", values.get("pointInTimeRecovery", True))
+    if is_prod and not pitr_enabled:
+        raise read.fail("pointInTimeRecovery", False, "true in the prod environment")
     pitr_days = read.period("pitrRecoveryPeriodDays", values.get("pitrRecoveryPeriodDays", DEFAULT_PITR_DAYS))
     if not pitr_enabled and "pitrRecoveryPeriodDays" in values:
         raise read.fail("pitrRecoveryPeriodDays", pitr_days,
@@ -217,6 +253,8 @@ def parse_stack_config(raw: Mapping[str, str], stack: str, known_families: list[
         ignore_changes = _import_ignore_changes(read, f"{where}.importIgnoreChanges",
                                                 body.get("importIgnoreChanges", {}), existing)
         family_pitr = read.boolean(f"{where}.pointInTimeRecovery", body.get("pointInTimeRecovery", pitr_enabled))
+        if is_prod and not family_pitr:
+            raise read.fail(f"{where}.pointInTimeRecovery", False, "true in the prod environment")
         family_days = read.period(f"{where}.pitrRecoveryPeriodDays", body.get("pitrRecoveryPeriodDays", pitr_days))
         if not family_pitr and "pitrRecoveryPeriodDays" in body:
             raise read.fail(f"{where}.pitrRecoveryPeriodDays", family_days,
@@ -241,8 +279,15 @@ def parse_stack_config(raw: Mapping[str, str], stack: str, known_families: list[
     alarms = parse_alarms(read, values.get("alarms", {}))
     migrations = read.mapping("migrations", values.get("migrations", {}), MIGRATIONS_KEYS)
     low, high = MAX_WRITES_PER_SECOND_RANGE
-    max_writes = (read.whole("migrations.maxWritesPerSecond", migrations["maxWritesPerSecond"], low,
-                             "writes per second", high) if "maxWritesPerSecond" in migrations else None)
+    cap = migrations.get("maxWritesPerSecond", MISSING)
+    if cap is MISSING and is_prod:
+        # A backfill shares prod tables with live traffic: prod says its cap, or says it has none.
+        raise read.fail("migrations.maxWritesPerSecond", MISSING,
+                        f"a whole number of writes per second from {low} to {high}, or '{UNLIMITED}', in the prod "
+                        "environment: a backfill shares the tables with live traffic")
+    max_writes = (None if cap is MISSING or cap == UNLIMITED else
+                  read.whole("migrations.maxWritesPerSecond", cap, low, f"writes per second (or '{UNLIMITED}')",
+                             high))
     return StackSettings(stack=stack, environment=environment, protect=protect, families=families,
                          consumers=consumers, kms_key_arn=kms_key_arn, backup=backup, alarms=alarms,
                          max_writes_per_second=max_writes)

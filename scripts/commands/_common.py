@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -78,16 +79,25 @@ def print_json(value: Any) -> None:
     print(json.dumps(value, indent=2, default=str))
 
 
-def number_in(low: float, high: float | None = None, integer: bool = False, unit: str = "") -> Any:
-    """An argparse type for a number in [low, high]: a bad value is one usage line, before any work."""
+# The longest any command waits for AWS (an index backfill, a restore): a week. A longer --timeout is a
+# typo, and Python's clock arithmetic overflows long before inf.
+MAX_WAIT_SECONDS = 7 * 86_400
+# A rate above DynamoDB's own ceiling on a table's write throughput (a million per second) says nothing.
+MAX_ITEMS_PER_SECOND = 1_000_000
+
+
+def number_in(low: float, high: float, integer: bool = False, unit: str = "") -> Any:
+    """An argparse type for a number in [low, high], the one place every numeric option is checked: a bad
+    value (out of range, inf, nan, 1e308) is one usage line, before any work. Every option has both bounds."""
     def parse(text: str) -> float | int:
         try:
             value: float | int = int(text) if integer else float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if integer else ''}number") from None
-        if value != value or value < low or (high is not None and value > high):  # value != value: NaN
-            bounds = f"from {low:g} to {high:g}" if high is not None else f"of at least {low:g}"
-            raise argparse.ArgumentTypeError(f"{text} is out of range; allowed: a number {bounds}{unit}")
+        if not math.isfinite(value) or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is out of range; allowed: a number from {low:g} to "
+                                             f"{high:g}{unit}")
         return value
     parse.__name__ = "whole number" if integer else "number"  # what argparse calls the type in errors
+    parse.bounds = (low, high)  # type: ignore[attr-defined]  # read by the tests that walk every option
     return parse

@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Any
 
-from scripts.commands._common import add_local_flag, connection, number_in, print_json, stack_plans
+from scripts.commands._common import MAX_WAIT_SECONDS, add_local_flag, connection, number_in, print_json, stack_plans
 from scripts.errors import ToolError
 
 
@@ -31,7 +31,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--sort-key", action="append", default=[], metavar="NAME:TYPE", help="repeatable, up to 4")
     parser.add_argument("--projection", choices=["ALL", "KEYS_ONLY", "INCLUDE"], default="ALL")
     parser.add_argument("--non-key-attributes", default="", help="comma-separated, with --projection INCLUDE")
-    parser.add_argument("--timeout", type=number_in(1, unit=" seconds"), default=3600,
+    parser.add_argument("--timeout", type=number_in(1, MAX_WAIT_SECONDS, unit=" seconds"), default=3600,
                         help="seconds to wait for ACTIVE (default 3600)")
     parser.add_argument("--poll-interval", type=number_in(0.1, 600, unit=" seconds"), default=5,
                         help="seconds between status checks (default 5)")

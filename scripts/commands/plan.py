@@ -13,7 +13,14 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from scripts.commands._common import add_local_flag, connection, number_in, print_json, stack_plans
+from scripts.commands._common import (
+    MAX_ITEMS_PER_SECOND,
+    add_local_flag,
+    connection,
+    number_in,
+    print_json,
+    stack_plans,
+)
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -29,7 +36,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--stack", required=True, help="the stack whose declared tables to plan (Pulumi.<stack>.yaml)")
     parser.add_argument("--allow-replace", nargs="+", default=[], metavar="TABLE",
                         help="table names (or family.key) on which a person accepts destructive changes")
-    parser.add_argument("--backfill-rate", type=number_in(1, unit=" items per second"),
+    parser.add_argument("--backfill-rate", type=number_in(1, MAX_ITEMS_PER_SECOND, unit=" items per second"),
                         help="items per second an on-demand index backfills at, for the estimates "
                              "(default: an assumed 1000; use what your own index builds showed)")
     parser.add_argument("--previous-config", type=Path, metavar="FILE",

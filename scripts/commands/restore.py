@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scripts.commands._common import add_local_flag, connection, number_in, print_json, stack_plans
+from scripts.commands._common import MAX_WAIT_SECONDS, add_local_flag, connection, number_in, print_json, stack_plans
 from scripts.errors import ToolError
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ table_name.__name__ = "table name"
 
 
 def _waiting_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--timeout", type=number_in(1, unit=" seconds"), default=6 * 3600,
+    parser.add_argument("--timeout", type=number_in(1, MAX_WAIT_SECONDS, unit=" seconds"), default=6 * 3600,
                         help="seconds to wait for each table to be ACTIVE (default 21600: large restores take hours)")
     parser.add_argument("--poll-interval", type=number_in(0.1, 600, unit=" seconds"), default=10,
                         help="seconds between status checks (default 10)")

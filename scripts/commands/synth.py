@@ -73,6 +73,10 @@ def run_docs(args: argparse.Namespace) -> int:
     if args.check:
         stale = [(path, source) for path, (text, source) in generated.items()
                  if not path.is_file() or path.read_text() != text]
+        if args.json:
+            print_json({"stale": [str(path) for path, _ in stale],
+                        "up_to_date": [str(path) for path in generated if path not in dict(stale)]})
+            return 1 if stale else 0
         for path, source in stale:
             print(f"{path} does not match {source}; run make docs", file=sys.stderr)
         for path in generated:
@@ -82,5 +86,8 @@ def run_docs(args: argparse.Namespace) -> int:
     for path, (text, _) in generated.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-        print(f"wrote {path}")
+    if args.json:
+        print_json({"written": [str(path) for path in generated]})
+    else:
+        print("\n".join(f"wrote {path}" for path in generated))
     return 0

@@ -7,18 +7,19 @@ Like Alembic's `op`, this module is the stable surface between user-written migr
   `ctx.get_item`, `ctx.scan`, `ctx.log`, `ctx.dry_run`, `ctx.complete`, `ctx.client`).
 - `Backfill` and `Update`: what to change in many items, decided per item and written conditionally.
 - `VerificationError`: raise it when the migration's own check of its result fails.
-- `ensure_creator`: the creator platform's slug-unique creator write, shared with the seed data.
+
+A family's own live helpers (the creator platform's `scripts/creators.py`, shared with the seed data)
+are imported from their module, not through this one: the runner stays below the families.
 """
 
 from __future__ import annotations
 
-from scripts.creators import ensure_creator, now_iso
 from scripts.errors import ToolError
 from scripts.migrate.backfill import Backfill
 from scripts.migrate.runner import MigrationContext
 from scripts.migrate.writes import Update
 
-__all__ = ["Backfill", "MigrationContext", "Update", "VerificationError", "ensure_creator", "now_iso"]
+__all__ = ["Backfill", "MigrationContext", "Update", "VerificationError"]
 
 
 class VerificationError(ToolError):

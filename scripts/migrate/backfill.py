@@ -31,7 +31,8 @@ from typing import Any
 
 from scripts.aws import DynamoDBClient
 from scripts.errors import ToolError
-from scripts.migrate.history import COUNTERS, History, from_item
+from scripts.item_codec import from_item
+from scripts.migrate.history import COUNTERS, History
 from scripts.migrate.rate import WriteRateLimiter
 from scripts.migrate.writes import Target, Update, Write, writer_for
 

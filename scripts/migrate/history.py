@@ -22,33 +22,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from scripts.aws import DynamoDBClient, error_code
 from scripts.errors import ToolError
+from scripts.item_codec import from_item, to_item
 
 RECORD = "RECORD"
 SEGMENT_PREFIX = "SEGMENT#"
 LOCK_KEY = {"pk": {"S": "LOCK"}, "sk": {"S": "LOCK"}}
 COUNTERS = ("scanned", "updated", "skipped", "failed")
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-def to_value(value: Any) -> Any:
-    """One Python value as a DynamoDB AttributeValue."""
-    return _serializer.serialize(value)
-
-
-def to_item(values: dict[str, Any]) -> dict[str, Any]:
-    return {key: to_value(value) for key, value in values.items()}
-
-
-def from_item(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: _deserializer.deserialize(value) for key, value in item.items()}
-
 
 def epoch(seconds_from_now: float = 0.0) -> Decimal:
     """A lease time: DynamoDB numbers go through Decimal (the serializer refuses floats)."""

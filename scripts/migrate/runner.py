@@ -26,9 +26,10 @@ from components.model.plan import TablePlan, find_plan
 from components.model.spec import TableSpec
 from scripts.aws import DynamoDBClient, endpoint_of, translate
 from scripts.errors import InterruptError, ToolError
+from scripts.item_codec import from_item, to_item
 from scripts.live import is_unsupported
 from scripts.migrate.backfill import Backfill, BackfillOptions, BackfillResult, Progress, run_backfill
-from scripts.migrate.history import COUNTERS, History, MigrationRecord, clock, from_item, to_item
+from scripts.migrate.history import COUNTERS, History, MigrationRecord, clock
 from scripts.migrate.registry import Migration
 from scripts.migrate.writes import probe_statements
 

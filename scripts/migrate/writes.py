@@ -37,8 +37,9 @@ from scripts.aws import DynamoDBClient, endpoint_of, error_code, translate
 
 if TYPE_CHECKING:  # boto3-stubs request shapes, for the type checker only
     from mypy_boto3_dynamodb.type_defs import BatchStatementRequestTypeDef
+from scripts.item_codec import to_item, to_value
 from scripts.migrate import WRITE_APIS
-from scripts.migrate.history import is_conditional_failure, to_item, to_value
+from scripts.migrate.history import is_conditional_failure
 
 STATEMENTS_PER_REQUEST = 25  # BatchExecuteStatement's limit
 ACTIONS_PER_TRANSACTION = 100  # TransactWriteItems' limit
