@@ -126,6 +126,39 @@ def count_items(client: DynamoDBClient, table: str) -> int:
     return sum(page["Count"] for page in client.get_paginator("scan").paginate(TableName=table, Select="COUNT"))
 
 
+@dataclass
+class ItemCount:
+    """A table's items as counted at one time, with the expiry of those that have a TTL.
+
+    TTL deletes expired items in the background, within days of their expiry, in the source and in
+    the restored copy alike, at different moments. So two counts taken hours apart agree only on the
+    items that had not expired by the later one: `alive_at` gives that number.
+    """
+
+    without_expiry: int
+    expiries: list[float]
+
+    def alive_at(self, epoch_seconds: float) -> int:
+        return self.without_expiry + sum(1 for expiry in self.expiries if expiry > epoch_seconds)
+
+
+def count_with_expiry(client: DynamoDBClient, table: str, ttl_attribute: str | None) -> ItemCount:
+    """Every item, and the TTL expiry (epoch seconds) of those whose TTL attribute is a number."""
+    if not ttl_attribute:
+        return ItemCount(count_items(client, table), [])
+    without, expiries = 0, []
+    pages = client.get_paginator("scan").paginate(TableName=table, ProjectionExpression="#ttl",
+                                                  ExpressionAttributeNames={"#ttl": ttl_attribute})
+    for page in pages:
+        for item in page.get("Items", []):
+            number = item.get(ttl_attribute, {}).get("N")  # TTL ignores an attribute that is not a Number
+            if number is None:
+                without += 1
+            else:
+                expiries.append(float(number))
+    return ItemCount(without, expiries)
+
+
 def wait_until_active(client: DynamoDBClient, table: str, timeout: float, poll_interval: float,
                       progress: Progress, stopping: threading.Event | None = None) -> TableDescriptionTypeDef:
     """Poll DescribeTable until the table is ACTIVE. A restore reports CREATING for minutes to hours,
@@ -166,10 +199,55 @@ def _restore_request(declared: TableSchema, source: str, target: str, to_time: d
     return request
 
 
+# Refusals that only say the new table is not ready for a step yet: the step is asked again, with
+# backoff, until the timeout. AWS often answers the first UpdateContinuousBackups on a table that has
+# just become ACTIVE with "Backups are being enabled for the table"; Terraform's provider retries
+# exactly that (hashicorp/terraform-provider-aws, internal/service/dynamodb/table.go, updatePITR).
+# ResourceInUse: another update of the table is still under way; LimitExceeded: too many tables
+# are being created or updated at once in the account (a drill restores several in parallel).
+TRANSIENT_PUT_BACK_ERRORS = (
+    ("ContinuousBackupsUnavailableException", "Backups are being enabled"),
+    ("ResourceInUseException", ""),
+    ("LimitExceededException", "Subscriber limit exceeded"),
+)
+PUT_BACK_BACKOFF_CAP = 30.0  # seconds between two attempts at most
+
+
+def is_transient(error: ClientError) -> bool:
+    message = str(error.response.get("Error", {}).get("Message", ""))
+    return any(error_code(error) == code and fragment in message for code, fragment in TRANSIENT_PUT_BACK_ERRORS)
+
+
+def _retrying(step: str, table: str, call: Callable[[], Any], timeout: float, poll_interval: float,
+              progress: Progress, stopping: threading.Event | None) -> Any:
+    """One put-back step, asked again with capped exponential backoff while the table is not ready for it."""
+    started = time.monotonic()
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except ClientError as error:
+            if not is_transient(error):
+                raise
+            waited = time.monotonic() - started
+            if waited >= timeout:
+                raise ToolError("Timeout", f"{table}: {step} was still refused after {timeout:g}s "
+                                           f"({error_code(error)}); run the restore's put-back again "
+                                           "later, or wait longer with --timeout", where=table) from None
+            delay = min(PUT_BACK_BACKOFF_CAP, max(poll_interval, 0.05) * 2 ** attempt, timeout - waited)
+            attempt += 1
+            progress(f"{table}: {step} refused for now ({error_code(error)}); asking again in {delay:.1f}s")
+            if stopping is not None and stopping.wait(delay):
+                raise StopRequestedError() from None
+            if stopping is None:
+                time.sleep(delay)
+
+
 def _update_table(client: DynamoDBClient, table: str, timeout: float, poll_interval: float, progress: Progress,
                   stopping: threading.Event | None, **changes: Any) -> None:
     # One UpdateTable change at a time, each waited to ACTIVE: DynamoDB refuses an update while another runs.
-    client.update_table(TableName=table, **changes)
+    _retrying(f"UpdateTable ({', '.join(changes)})", table, lambda: client.update_table(TableName=table, **changes),
+              timeout, poll_interval, progress, stopping)
     wait_until_active(client, table, timeout, poll_interval, progress, stopping)
 
 
@@ -182,7 +260,8 @@ class _PutBack:
     target: str
     arn: str
     differing: set[str]
-    update_table: Callable[..., None]  # one UpdateTable, waited to ACTIVE
+    update_table: Callable[..., None]  # one UpdateTable, waited to ACTIVE (asked again while not ready)
+    retry: Callable[..., Any]  # (step name, call): a call asked again while the table is not ready for it
 
 
 def _billing(step: _PutBack) -> str:
@@ -219,8 +298,9 @@ def _ttl(step: _PutBack) -> str | None:
     attribute = step.declared.ttl_attribute
     if not attribute:
         return None
-    step.client.update_time_to_live(TableName=step.target, TimeToLiveSpecification={
-        "AttributeName": attribute, "Enabled": True})
+    ttl: Any = {"AttributeName": attribute, "Enabled": True}
+    step.retry("UpdateTimeToLive", call=lambda: step.client.update_time_to_live(
+        TableName=step.target, TimeToLiveSpecification=ttl))
     return f"TTL on {attribute}"
 
 
@@ -231,8 +311,8 @@ def _pitr(step: _PutBack) -> str | None:
     specification: dict[str, Any] = {"PointInTimeRecoveryEnabled": True}
     if declared.pitr_days:
         specification["RecoveryPeriodInDays"] = declared.pitr_days
-    step.client.update_continuous_backups(TableName=step.target,
-                                          PointInTimeRecoverySpecification=specification)  # type: ignore[arg-type]
+    step.retry("UpdateContinuousBackups", call=lambda: step.client.update_continuous_backups(
+        TableName=step.target, PointInTimeRecoverySpecification=specification))  # type: ignore[arg-type]
     return f"point-in-time recovery ({declared.pitr_days} days)" if declared.pitr_days else "point-in-time recovery"
 
 
@@ -240,7 +320,7 @@ def _tags(step: _PutBack) -> str | None:
     tags = step.declared.create.get("Tags") or []
     if not tags:
         return None
-    step.client.tag_resource(ResourceArn=step.arn, Tags=tags)
+    step.retry("TagResource", call=lambda: step.client.tag_resource(ResourceArn=step.arn, Tags=tags))
     return f"{len(tags)} tags"
 
 
@@ -267,7 +347,9 @@ def put_back(client: DynamoDBClient, declared: TableSchema, target: str, extra_t
     """Apply to `target` what the model declares and a restore does not carry; returns what was applied.
 
     Only differences are applied, so a setting the restore did carry is left alone. Deletion
-    protection comes last, so a run that fails midway leaves a table that is easy to delete.
+    protection comes first: the restored table may hold the only good copy of the data, so it is
+    protected before anything else can fail. Each step is asked again while AWS says the new table
+    is not ready for it (TRANSIENT_PUT_BACK_ERRORS), until the timeout.
     """
     live = read_live(client, target)
     if live is None:
@@ -279,9 +361,11 @@ def put_back(client: DynamoDBClient, declared: TableSchema, target: str, extra_t
     differing = {setting_of(d.field).field for d in compare(declared, live)}
     applied = [] if applied is None else applied  # the caller's list shows what was done if a later step fails
     step = _PutBack(client, declared, target, live.arn, differing,
-                    functools.partial(_update_table, client, target, timeout, poll_interval, progress, stopping))
-    # The registry's order, deletion protection last.
-    for setting in sorted(SETTINGS, key=lambda s: s.field == "deletionProtection"):
+                    functools.partial(_update_table, client, target, timeout, poll_interval, progress, stopping),
+                    functools.partial(_retrying, table=target, timeout=timeout, poll_interval=poll_interval,
+                                      progress=progress, stopping=stopping))
+    # The registry's order, deletion protection first.
+    for setting in sorted(SETTINGS, key=lambda s: s.field != "deletionProtection"):
         if setting.field in differing and setting.field in PUT_BACK:
             done = PUT_BACK[setting.field](step)
             if done:
@@ -329,6 +413,7 @@ class RestoreResult:
     unsupported: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)  # step -> duration
+    ttl_attribute: str | None = None  # counts leave out the items expired by the time they were compared
 
     @property
     def clean(self) -> bool:
@@ -339,7 +424,9 @@ class RestoreResult:
     def as_json(self) -> dict[str, Any]:
         return {"source": self.source, "target": self.target, "restoreTime": self.restore_time,
                 "restoreWindow": self.window, "sourceItems": self.source_items, "restoredItems": self.restored_items,
-                "itemsCountedWith": "Scan Select=COUNT", "putBack": self.put_back,
+                "itemsCountedWith": "Scan Select=COUNT" if not self.ttl_attribute else
+                "Scan, leaving out items whose TTL had passed when the restored table was counted",
+                "putBack": self.put_back,
                 "differences": [{"field": d.field, "declared": d.declared, "live": d.live} for d in self.differences],
                 "unsupported": self.unsupported, "notes": self.notes,
                 "seconds": {step: round(s, 3) for step, s in self.seconds.items()}}
@@ -376,9 +463,11 @@ def restore_table(client: DynamoDBClient, plan: TablePlan, target: str, to_time:
         check_time(window, to_time, source)
     if find_table(client, target) is not None:
         raise _target_exists(client, target, taken_hint)
-    result = RestoreResult(source, target, iso(to_time) if to_time else "latest restorable time", window.text())
+    result = RestoreResult(source, target, iso(to_time) if to_time else "latest restorable time", window.text(),
+                           ttl_attribute=declared.ttl_attribute)
     with _timed(result, "count source"):
-        result.source_items = count_items(client, source)
+        source_count = count_with_expiry(client, source, declared.ttl_attribute)
+        result.source_items = source_count.alive_at(time.time())
     _checkpoint(stopping)
     with _timed(result, "restore"):
         progress(f"{target}: requesting the restore of {source}")
@@ -402,7 +491,10 @@ def restore_table(client: DynamoDBClient, plan: TablePlan, target: str, to_time:
     with _timed(result, "verify"):
         checked = verify(client, declared, target, sse_ignored, ignore_tags=list(extra_tags or {}))
         result.differences, result.unsupported, result.notes = checked.differences, checked.unsupported, checked.notes
-        result.restored_items = count_items(client, target)
+        # Both counts leave out what had expired by now: TTL may have deleted it from either table meanwhile.
+        counted_at = time.time()
+        result.restored_items = count_with_expiry(client, target, declared.ttl_attribute).alive_at(counted_at)
+        result.source_items = source_count.alive_at(counted_at)
     return result
 
 

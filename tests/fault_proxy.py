@@ -32,7 +32,9 @@ class FaultProxy:
     def __init__(self, target_url: str, throttle_rate: float = 0.0, error_rate: float = 0.0,
                  drop_rate: float = 0.0, latency: float = 0.0, seed: int = 0,
                  statement_throttle_rate: float = 0.0, deny: frozenset[tuple[str, str]] = frozenset(),
-                 html_errors: frozenset[tuple[str, str]] = frozenset()) -> None:
+                 html_errors: frozenset[tuple[str, str]] = frozenset(),
+                 refusals: dict[tuple[str, str], tuple[int, str, str]] | None = None,
+                 fail_after: tuple[str, str, int] | None = None) -> None:
         target = urlparse(target_url)
         self.target_host, self.target_port = target.hostname or "127.0.0.1", target.port or 80
         self.rates = {"throttle": throttle_rate, "error": error_rate, "drop": drop_rate}
@@ -43,6 +45,13 @@ class FaultProxy:
         # (operation, table name) pairs answered HTTP 500 with an HTML error page, as a broken server or a
         # load balancer in front of it would ("" as the table: requests that name none, like BatchExecuteStatement).
         self.html_errors = html_errors
+        # (operation, table name) -> (times, error code, message): the first `times` such requests are
+        # answered HTTP 400 with that error, as AWS refuses a step a new table is not ready for yet.
+        self.refusals = dict(refusals or {})
+        # (operation, text in the body, n): after n such requests were forwarded, every later one is
+        # answered HTTP 500 InternalServerError, as a server that breaks part-way through a run.
+        self.fail_after = fail_after
+        self.forwarded_before_failing = 0
         self.random = random.Random(seed)
         self.stats: Counter[str] = Counter()
         self.lock = threading.Lock()
@@ -127,6 +136,27 @@ class FaultProxy:
                         "Message": f"User is not authorized to perform: dynamodb:{operation} on resource: {table}"
                     }).encode(), {"Content-Type": "application/x-amz-json-1.0"})
                     return
+                with proxy.lock:
+                    times, code, message = proxy.refusals.get((operation, table), (0, "", ""))
+                    if times:
+                        proxy.refusals[(operation, table)] = (times - 1, code, message)
+                        proxy.stats[f"refused-{operation}"] += 1
+                if times:
+                    self._reply(400, json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}",
+                                                 "message": message}).encode(),
+                                {"Content-Type": "application/x-amz-json-1.0"})
+                    return
+                if proxy.fail_after and operation == proxy.fail_after[0] and proxy.fail_after[1].encode() in body:
+                    with proxy.lock:
+                        broken = proxy.forwarded_before_failing >= proxy.fail_after[2]
+                        proxy.forwarded_before_failing += 0 if broken else 1
+                        proxy.stats["failed-after" if broken else "forwarded-before-failing"] += 1
+                    if broken:
+                        self._reply(500, json.dumps({
+                            "__type": "com.amazonaws.dynamodb.v20120810#InternalServerError",
+                            "message": "Internal server error"}).encode(),
+                            {"Content-Type": "application/x-amz-json-1.0"})
+                        return
                 if (operation, table) in proxy.html_errors:
                     with proxy.lock:
                         proxy.stats["html-error"] += 1

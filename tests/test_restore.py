@@ -74,9 +74,11 @@ def test_restore_puts_back_ttl_pitr_tags_stream_and_deletion_protection_and_leav
 
     assert (code, err) == (0, "")
     result = json.loads(out)
-    assert result["putBack"] == ["billing mode PAY_PER_REQUEST (the endpoint ignored BillingModeOverride)",
+    # Deletion protection first: the restored copy is protected before any later step can fail.
+    assert result["putBack"] == ["deletion protection",
+                                 "billing mode PAY_PER_REQUEST (the endpoint ignored BillingModeOverride)",
                                  "stream NEW_IMAGE", "TTL on ttl", "point-in-time recovery (14 days)",
-                                 f"{len(plan.tags)} tags", "deletion protection"]
+                                 f"{len(plan.tags)} tags"]
     assert result["differences"] == [] and result["clean"] is True
     assert result["notes"] == ["encryption not checked: the endpoint ignored SSESpecificationOverride"]
     assert (result["sourceItems"], result["restoredItems"]) == (3, 3)
@@ -117,7 +119,7 @@ def test_restore_text_output_names_the_new_table_and_prints_the_next_steps(
         f"point-in-time recovery (7 days), {len(plan.tags)} tags",
         "verify: in sync with the declared table apart from the name",
         "  note: encryption not checked: the endpoint ignored SSESpecificationOverride",
-        "items (counted with a paginated Scan, Select=COUNT): source 5, restored 5",
+        "items (counted with a paginated Scan, leaving out items whose ttl had passed): source 5, restored 5",
         "items-dev was not changed. Next steps (docs/disaster-recovery.md):",
         f"  copy items back: read what you need from {target} and write it into items-dev (Scan and "
         "BatchWriteItem, or export to S3 and import), then delete the restored table",
@@ -197,7 +199,7 @@ def test_the_restore_request_carries_the_stacks_kms_key_and_the_declared_billing
                      "SSESpecificationOverride": {"Enabled": True, "SSEType": "KMS",
                                                   "KMSMasterKeyId": plan.settings.kms_key_arn}}]
     assert plan.settings.kms_key_arn and plan.settings.kms_key_arn.startswith("arn:aws:kms:")
-    assert result.put_back[-1] == "deletion protection" and result.differences == []
+    assert result.put_back[0] == "deletion protection" and result.differences == []
 
 
 def window_text(client: Any, table: str) -> str:
@@ -455,3 +457,76 @@ def test_interrupted_drill_deletes_its_scratch_tables_writes_the_report_and_exit
                                 f"3 tables: 1 passed, 2 failed; report: {report_file}"]
     assert "(interrupted)" in report_file.read_text()
     assert sorted(moto_client.list_tables()["TableNames"]) == ["Jobs-dev", "Shops-dev", "items-dev"]
+
+
+# --- put-back steps that AWS refuses for a while ---------------------------------------------------------------
+
+def test_pitr_refused_twice_as_backups_being_enabled_is_asked_again_and_the_restore_finishes_protected(
+        moto: Endpoint, moto_client: Any, aws_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.fault_proxy import FaultProxy
+
+    plan = STAGING["analytics-events"]  # PITR 14 days and deletion protection declared
+    create(moto_client, plan)
+    target = "staging-AnalyticsEventsTable-restored-pitr-retry"
+    # AWS's answer to UpdateContinuousBackups on a table that has only just become ACTIVE.
+    refusal = (2, "ContinuousBackupsUnavailableException",
+               f"Backups are being enabled for the table: {target}. Please retry later")
+    with FaultProxy(moto.url, refusals={("UpdateContinuousBackups", target): refusal}) as proxy:
+        code = main(["restore", "--stack", "staging", "--table", "analytics-events", "--latest", "--target", target,
+                     "--poll-interval", "0.1", "--json", "--endpoint-url", proxy.url])
+        refused = proxy.stats["refused-UpdateContinuousBackups"]
+    out, err = capsys.readouterr().out, ""
+    assert code == 0, out
+    assert refused == 2, "both refusals were met, and the third attempt went through"
+    result = json.loads(out)
+    assert result["putBack"][0] == "deletion protection"
+    assert "point-in-time recovery (14 days)" in result["putBack"]
+    assert result["clean"] is True
+    restored = moto_client.describe_table(TableName=target)["Table"]
+    assert restored["DeletionProtectionEnabled"] is True
+    pitr = moto_client.describe_continuous_backups(TableName=target)["ContinuousBackupsDescription"][
+        "PointInTimeRecoveryDescription"]
+    assert (pitr["PointInTimeRecoveryStatus"], pitr["RecoveryPeriodInDays"]) == ("ENABLED", 14)
+    assert err == ""
+
+
+def test_a_refusal_that_lasts_past_the_timeout_is_one_line_and_the_table_keeps_its_protection(
+        moto: Endpoint, moto_client: Any, aws_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.fault_proxy import FaultProxy
+
+    plan = STAGING["analytics-events"]
+    create(moto_client, plan)
+    target = "staging-AnalyticsEventsTable-restored-pitr-never"
+    refusal = (1000, "ContinuousBackupsUnavailableException",
+               f"Backups are being enabled for the table: {target}. Please retry later")
+    with FaultProxy(moto.url, refusals={("UpdateContinuousBackups", target): refusal}) as proxy:
+        code = main(["restore", "--stack", "staging", "--table", "analytics-events", "--latest", "--target", target,
+                     "--poll-interval", "0.1", "--timeout", "2", "--endpoint-url", proxy.url])
+    captured = capsys.readouterr()
+    assert code == 2
+    [line] = captured.err.splitlines()
+    assert line.startswith(f"ERROR [Timeout]: {plan.name} was restored into {target}, which remains; put back "
+                           "deletion protection, ")
+    assert line.endswith(f"then: {target}: UpdateContinuousBackups was still refused after 2s "
+                         "(ContinuousBackupsUnavailableException); run the restore's put-back again later, or wait "
+                         "longer with --timeout")
+    assert moto_client.describe_table(TableName=target)["Table"]["DeletionProtectionEnabled"] is True
+
+
+def test_items_whose_ttl_passed_are_left_out_of_both_counts(
+        moto: Endpoint, moto_client: Any, aws_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    plan = DEV["items"]  # TTL on `ttl`
+    create(moto_client, plan, items=4)
+    now = int(time.time())
+    # Expired but not yet deleted (TTL deletes within days), expiring in an hour, and a ttl that is no number.
+    for key, ttl in (("expired", {"N": str(now - 60)}), ("later", {"N": str(now + 3600)}), ("text", {"S": "x"})):
+        moto_client.put_item(TableName=plan.name, Item={"id": {"S": key}, "ttl": ttl})
+    target = "items-dev-restored-ttl"
+    code = main(["restore", "--stack", "dev", "--table", "items", "--latest", "--target", target, "--json",
+                 "--endpoint-url", moto.url])
+    result = json.loads(capsys.readouterr().out)
+    assert code == 0
+    # 4 plain items, the one expiring later and the one whose ttl TTL ignores; not the expired one.
+    assert (result["sourceItems"], result["restoredItems"]) == (6, 6)
+    assert result["itemsCountedWith"] == "Scan, leaving out items whose TTL had passed when the restored table " \
+                                         "was counted"

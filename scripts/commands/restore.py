@@ -162,8 +162,9 @@ def run_restore(args: argparse.Namespace) -> int:
         print(f"verify: in sync with the declared table apart from the name{not_checked}")
     for note in result.notes:
         print(f"  note: {note}")
-    print(f"items (counted with a paginated Scan, Select=COUNT): source {result.source_items}, "
-          f"restored {result.restored_items}")
+    how = (f"a paginated Scan, leaving out items whose {result.ttl_attribute} had passed"
+           if result.ttl_attribute else "a paginated Scan, Select=COUNT")
+    print(f"items (counted with {how}): source {result.source_items}, restored {result.restored_items}")
     print("\n".join(next_steps(result)))
     return 0 if result.clean else 1
 
