@@ -530,3 +530,16 @@ def test_items_whose_ttl_passed_are_left_out_of_both_counts(
     assert (result["sourceItems"], result["restoredItems"]) == (6, 6)
     assert result["itemsCountedWith"] == "Scan, leaving out items whose TTL had passed when the restored table " \
                                          "was counted"
+
+
+def test_the_drill_workflow_asks_for_a_session_as_long_as_the_job_may_run() -> None:
+    import yaml
+
+    workflow = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / "restore-drill.yml").read_text())
+    job = workflow["jobs"]["drill"]
+    [login] = [step for step in job["steps"] if str(step.get("uses", "")).startswith(
+        "aws-actions/configure-aws-credentials")]
+    seconds = int(login["with"]["role-duration-seconds"])
+    # The action's default is one hour; STS allows a role session of up to 12 hours (MaxSessionDuration).
+    assert seconds >= int(job["timeout-minutes"]) * 60, "the credentials must outlast the job"
+    assert seconds <= 12 * 3600
