@@ -65,12 +65,22 @@ def run_engine(project_dir: Path, url: str, latency: float, **overrides: Any) ->
 
     plans = plan_from_stack_file(project_dir, "dev")
     [history_table] = [p.name for p in plans if (p.family, p.spec.key) == ("migration-history", "migrations")]
+    if "workers" not in overrides and "adaptive_workers" in BackfillOptions.__dataclass_fields__:
+        overrides = {**overrides, "adaptive_workers": True}  # as `tables migrate up` without --workers
     options = BackfillOptions(**overrides)
     client = engine_client(url, latency, options.workers)
     run = RunOptions(backfill=options, log=lambda m: None)
     [result] = up(client, plans, History(client, history_table), discover(project_dir / "migrations"), run)
     assert result.outcome == "succeeded", result
+    for backfill in result.backfills:  # the workers the engine chose, for the figures' notes
+        if getattr(backfill, "concurrency", None) is not None:
+            print(f"engine at {latency * 1000:g} ms: {backfill.concurrency.describe()}", file=sys.stderr, flush=True)
+    LAST_RESULT.clear()
+    LAST_RESULT.append(result)
     return int(result.counts["updated"])
+
+
+LAST_RESULT: list[Any] = []  # the in-process engine's last RunResult (capacity units, workers)
 
 
 def main() -> None:

@@ -111,11 +111,11 @@ def put_writes(client: Any, batch: list[dict[str, Any]]) -> None:
 
 def checkpoints(client: Any, pages: int) -> int:
     history = History(client, HISTORY)
-    counts = {"scanned": 0, "updated": 0, "skipped": 0, "failed": 0}
+    counts = {"scanned": 0, "updated": 0, "skipped": 0, "failed": 0, "reread": 0}
     assert history.claim_segment("profile", "products", 0, 16, 60.0) is not None  # segment 0 of 16, as the engine
     for page in range(pages):
         counts["scanned"] += 250
-        history.checkpoint("profile", "products", 0, {"id": {"S": f"product-{page:07d}"}}, counts, 60.0)
+        history.checkpoint("profile", "products", 0, {"id": {"S": f"product-{page:07d}"}}, counts, counts, 60.0)
     return pages
 
 

@@ -22,6 +22,7 @@ from tests.conftest import client_for
 from tests.fault_proxy import FaultProxy
 from tests.test_migrations import (
     CLI_ENV,
+    CREATORS,
     HISTORY,
     PRODUCTS,
     TABLES,
@@ -55,9 +56,13 @@ def wait_for_progress(history: History, runners: list[subprocess.Popen[str]], up
 
 
 def leftovers(client: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The migration lock, if any, and every segment lease that is still live."""
+    """The migration lock if anyone holds it, and every segment lease that is still live.
+
+    A released lock keeps its item, without a holder: its version is the next run's fencing token.
+    """
     lock = client.get_item(TableName=HISTORY, Key={"pk": {"S": "LOCK"}, "sk": {"S": "LOCK"}},
                            ConsistentRead=True).get("Item", {})
+    lock = lock if "holder" in lock else {}
     now = time.time()
     live = [s for s in History(client, HISTORY).segments("0001")
             if not s.get("done") and float(s.get("leaseExpiresAt", 0)) > now]
@@ -87,7 +92,7 @@ def test_moto_by_url_migrates_with_default_options_and_says_which_write_path(mot
     assert f"{moto.url} applied a PartiQL UPDATE whose condition was false; writing with conditional UpdateItem " \
            "(one request per item) instead" in out.splitlines()
     assert "<" not in out + err
-    assert re.search(r"^0001 succeeded: scanned 300, updated 300, skipped 0, failed 0;", out, re.M), out
+    assert re.search(r"^0001 succeeded: scanned 300, updated 300, skipped 0, failed 0, re-read 0;", out, re.M), out
     assert_fully_migrated(moto_client, 300)
 
 
@@ -132,7 +137,7 @@ def test_an_html_500_is_one_line_and_the_next_run_finishes_everything(ddb: tuple
     code, out, err = cli(endpoint, "migrate", "up")
     assert code == 0, err
     assert "partial" not in out
-    assert re.search(r"^0001 succeeded: scanned \d+, updated 2000, skipped 0, failed 0;", out, re.M), out
+    assert re.search(r"^0001 succeeded: scanned \d+, updated 2000, skipped 0, failed 0, re-read \d+;", out, re.M), out
     assert_fully_migrated(client, 2000)
     code, out, _ = cli(endpoint, "migrate", "status")
     assert (code, "0001  applied" in out) == (0, True), out
@@ -203,7 +208,9 @@ def test_sigint_stops_cleanly_and_the_rerun_migrates_the_rest_writing_no_item_tw
     code, out, _ = cli(own_dynamodb_local, "migrate", "history")
     lines = out.splitlines()
     assert code == 0 and lines[0].startswith("0001  succeeded  ") and "(all runs: " in lines[0]
-    assert [line.split()[4] for line in lines[1:]] == ["interrupted", "succeeded"], lines
+    assert [line.split()[4] for line in lines[1:3]] == ["interrupted", "succeeded"], lines
+    assert lines[3] == ("      adds up: the runs' sum, updated 20,000, equals the items migrated by the segments' "
+                        "count, 20,000")
 
 
 # --- the write cap -----------------------------------------------------------------------------------------
@@ -345,3 +352,162 @@ def test_worker_shares_cover_every_segment_once() -> None:
     assert shares[0] == [0, 3, 6, 9, 12, 15]
     assert sorted(s for share in shares for s in share) == list(range(16))
     assert worker_segments(("batch", 3), 16, {"AWS_BATCH_JOB_ARRAY_INDEX": "2"}) == [2, 5, 8, 11, 14]
+
+
+# --- the history is a ledger: every run's counts, summing to the items migrated -----------------------------
+
+def ledger_runs(client: Any) -> dict[str, dict[str, int]]:
+    """Each run's counts as its segment ledger entries hold them, read straight from the table."""
+    runs: dict[str, dict[str, int]] = {}
+    for segment in History(client, HISTORY).segments("0001"):
+        for run, counts in (segment.get("ledger") or {}).items():
+            mine = runs.setdefault(run, {})
+            for name, value in counts.items():
+                mine[name] = mine.get(name, 0) + int(value)
+    return runs
+
+
+def record_runs(client: Any) -> list[dict[str, Any]]:
+    return [{k: next(iter(v.values())) for k, v in run["M"].items()} for run in history_record(client)["runs"]["L"]]
+
+
+@pytest.mark.dynamodb_local
+def test_a_write_failing_after_150_items_of_a_page_then_a_clean_rerun_adds_up_to_the_items_migrated(
+        ddb: tuple[Endpoint, Any]) -> None:
+    endpoint, client = ddb
+    load_products(endpoint, 1000)
+    # One segment, pages of 250: the first page's 10 requests of 25 go through, then 6 of the second
+    # page's (150 items), and every later request is an HTTP 500.
+    common = ("--total-segments", "1", "--workers", "1", "--page-size", "250", "--write-api", "batch-statement")
+    with FaultProxy(endpoint.url, fail_after=("BatchExecuteStatement", PRODUCTS, 16)) as proxy:
+        result = subprocess.run([TABLES, "migrate", "up", "--stack", "dev", "--endpoint-url", proxy.url,
+                                 "--max-attempts", "1", *common], capture_output=True, text=True, env=CLI_ENV,
+                                timeout=300)
+    assert result.returncode == 2, result.stderr
+    assert error_lines(result.stderr)[-1].startswith("ERROR [")
+    assert count_migrated(client) == 400
+    [failed_run] = record_runs(client)
+    assert (failed_run["outcome"], int(failed_run["updated"]), int(failed_run["scanned"])) == ("failed", 400, 500)
+
+    code, out, err = cli(endpoint, "migrate", "up", *common)
+    assert code == 0, err
+    assert count_migrated(client) == 1000
+    runs = record_runs(client)
+    assert [(r["outcome"], int(r["updated"])) for r in runs] == [("failed", 400), ("succeeded", 600)]
+    # The second page was read again: 250 items re-read, not scanned twice.
+    assert (int(runs[1]["scanned"]), int(runs[1]["reread"])) == (500, 250)
+    assert sum(int(r["updated"]) for r in runs) == count_migrated(client) == int(history_record(client)["updated"]["N"])
+    code, out, err = cli(endpoint, "migrate", "history")
+    assert code == 0, err
+    assert "      adds up: the runs' sum, updated 1,000, equals the items migrated by the segments' count, 1,000" \
+           in out.splitlines()
+
+
+@pytest.mark.dynamodb_local
+@pytest.mark.timeout(600)
+def test_a_paused_runner_that_lost_its_lease_stops_without_writing_a_record_and_the_history_adds_up(
+        ddb: tuple[Endpoint, Any]) -> None:
+    endpoint, client = ddb
+    load_products(endpoint, 3000)
+    history = History(client, HISTORY)
+    # Slow enough (a write cap) that both runs are still at it when the paused one wakes up.
+    common = ("--lock-lease", "3", "--page-size", "50", "--workers", "2", "--total-segments", "4",
+              "--max-writes-per-second", "250")
+    first = start_up(endpoint, *common)
+    wait_for_progress(history, [first], 300)
+    first.send_signal(signal.SIGSTOP)
+    try:
+        paused = set(ledger_runs(client))
+        time.sleep(4.5)  # past its 3 s lease: its heartbeat is stopped with it
+        second = start_up(endpoint, *common)
+        deadline = time.monotonic() + 60
+        # Wake the first run once the second has written items of its own.
+        while not any(counts.get("updated", 0) >= 100 for run, counts in ledger_runs(client).items()
+                      if run not in paused):
+            assert time.monotonic() < deadline and second.poll() is None, second.communicate()
+            time.sleep(0.1)
+    finally:
+        first.send_signal(signal.SIGCONT)
+    out, err = first.communicate(timeout=60)
+    second_out, second_err = second.communicate(timeout=300)
+    record = history_record(client)
+    winner = record["ranBy"]["S"]
+    assert first.returncode == 1, err
+    assert error_lines(err) == [f"ERROR [LeaseLost]: lease lost to run {winner}; stopping, nothing of this run's "
+                                "records written after it"], err
+    assert second.returncode == 0, second_err
+    assert "0001 succeeded:" in second_out
+    # The record is the second run's alone: the first one wrote no outcome over it.
+    assert record["status"]["S"] == "succeeded"
+    assert [r["ranBy"] for r in record_runs(client)] == [winner]
+    assert_fully_migrated(client, 3000)
+    runs = ledger_runs(client)
+    assert len(runs) == 2, runs
+    assert sum(r["updated"] for r in runs.values()) == 3000 == int(record["updated"]["N"])
+    code, out, _ = cli(endpoint, "migrate", "history")
+    assert code == 0
+    assert "no outcome (died or lost its lease)" in out
+    assert "      adds up: the runs' sum, updated 3,000, equals the items migrated by the segments' count, 3,000" \
+           in out.splitlines()
+
+
+# --- a migration that exits or is interrupted never leaves its record running --------------------------------
+
+def migration_variant(tmp_path: Path, in_run: str = "", at_import: str = "") -> Path:
+    """0001 with lines added at the start of run() or at the top of the module, in a folder of its own."""
+    from tests.project import MIGRATIONS_DIR
+
+    source = (MIGRATIONS_DIR / "0001_multi_creator.py").read_text()
+    signature = "def run(ctx: MigrationContext) -> None:\n"
+    assert signature in source
+    source = source.replace(signature, signature + "".join(f"    {line}\n" for line in in_run.splitlines()))
+    source = source.replace("\nID = ", f"\n{at_import}\nID = ", 1)
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "0001_multi_creator.py").write_text(source)
+    return folder
+
+
+def test_sigint_before_the_backfill_stops_the_migrations_own_first_write_and_exits_130(
+        moto: Endpoint, moto_client: Any, tmp_path: Path) -> None:
+    fresh_dev_tables(moto_client)
+    load_products(moto, 50)
+    # The signal arrives after the run started and before the migration's first write (its default creator).
+    folder = migration_variant(tmp_path, in_run="import os, signal\nos.kill(os.getpid(), signal.SIGINT)")
+    code, _, err = cli(moto, "migrate", "up", "--migrations", str(folder))
+    assert code == 130, err
+    assert error_lines(err)[-1] == ("ERROR [Interrupted]: migration 0001: stopped by SIGINT before its "
+                                    "TransactWriteItems; nothing written after the stop; run tables migrate up "
+                                    "again to resume")
+    assert moto_client.scan(TableName=CREATORS)["Items"] == [], "the default creator was not written"
+    assert count_migrated(moto_client) == 0
+    assert history_record(moto_client)["status"]["S"] == "interrupted"
+    assert leftovers(moto_client) == ({}, [])
+
+
+@pytest.mark.parametrize(("in_run", "at_import", "code", "line", "status"), [
+    ("import sys\nsys.exit(0)", "", 2,
+     "ERROR [MigrationExited]: migration 0001: run() called sys.exit(0); a migration returns when it is done and "
+     "raises to fail; recorded as failed", "failed"),
+    ("raise SystemExit('done early')", "", 2,
+     "ERROR [MigrationExited]: migration 0001: run() called sys.exit('done early'); a migration returns when it is "
+     "done and raises to fail; recorded as failed", "failed"),
+    ("raise KeyboardInterrupt", "", 130,
+     "ERROR [Interrupted]: migration 0001: interrupted (KeyboardInterrupt in the migration); checkpoints saved; run "
+     "tables migrate up again to resume", "interrupted"),
+    ("", "import sys\nsys.exit(0)", 2,
+     "ERROR [InvalidMigration]: {folder}/0001_multi_creator.py: sys.exit(0) while being imported; a migration module "
+     "only defines ID, DESCRIPTION and run(ctx)", None),
+])
+def test_a_migration_that_exits_ends_its_record_failed_or_interrupted_and_up_exits_non_zero(
+        moto: Endpoint, moto_client: Any, tmp_path: Path, in_run: str, at_import: str, code: int, line: str,
+        status: str | None) -> None:
+    fresh_dev_tables(moto_client)
+    load_products(moto, 20)
+    folder = migration_variant(tmp_path, in_run=in_run, at_import=at_import)
+    exit_code, _, err = cli(moto, "migrate", "up", "--migrations", str(folder))
+    assert exit_code == code, err
+    assert error_lines(err) == [line.format(folder=folder)]
+    records = [i for i in moto_client.scan(TableName=HISTORY)["Items"] if i["sk"]["S"] == "RECORD"]
+    assert [r["status"]["S"] for r in records] == ([status] if status else []), "never left running"
+    assert count_migrated(moto_client) == 0

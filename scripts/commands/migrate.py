@@ -42,8 +42,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     # DynamoDB allows 1 to 1,000,000 scan segments; pages of 1 to 1,000 items keep checkpoints useful.
     parser.add_argument("--total-segments", type=number_in(1, 1_000_000, integer=True), default=16,
                         help="parallel scan segments (default 16)")
-    parser.add_argument("--workers", type=number_in(1, 256, integer=True), default=16,
-                        help="segments worked on at once (default 16)")
+    parser.add_argument("--workers", type=number_in(1, 256, integer=True),
+                        help="segments worked on at once; pins the number (default: ramped from 2 while the "
+                             "throughput rises, up to --total-segments, and cut back on throttling)")
     parser.add_argument("--page-size", type=number_in(1, 1000, integer=True), default=250,
                         help="items per page, so per checkpoint")
     parser.add_argument("--write-api", choices=WRITE_APIS,
@@ -132,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     table = history_table(plans, args.stack)
     conn = connection(args, retry_mode=args.retry_mode, max_attempts=args.max_attempts)
     # The engine builds every request itself: skip botocore's client-side validation (pure CPU per call).
-    client = conn.client(max_pool_connections=args.workers + 4, parameter_validation=False)
+    client = conn.client(max_pool_connections=(args.workers or args.total_segments) + 4, parameter_validation=False)
     args.probe_client = conn.client(max_attempts=2, parameter_validation=False)
     history = History(client, table)
     if find_table(client, table) is None:
@@ -211,24 +212,67 @@ def _validate(args: argparse.Namespace, migrations: Any, history: History) -> in
     return 1 if changed else 0
 
 
+def _ledger(history: History, record: Any) -> dict[str, Any]:
+    """One migration's runs with their counts from the segment ledgers, their sum, and whether it adds up.
+
+    Each run's counts are what it wrote per segment as DynamoDB answered; the record's `runs` add
+    each run's outcome. A run without one died or lost its lease (its counts are still there).
+    The check: the sum over runs equals the counts every segment keeps over all runs, i.e. the
+    items migrated.
+    """
+    from scripts.migrate.history import COUNTERS, zero_counts
+
+    ledgers = history.ledgers(record.migration_id)
+    outcomes = {run.get("ranBy"): run for run in record.runs}
+    order = [run.get("ranBy") for run in record.runs] + sorted(set(ledgers) - {r.get("ranBy") for r in record.runs})
+    runs = []
+    for run_id in dict.fromkeys(order):
+        known = outcomes.get(run_id, {})
+        runs.append({"ranBy": run_id, "outcome": known.get("outcome", "no outcome (died or lost its lease)"),
+                     "startedAt": known.get("startedAt", "?"), "finishedAt": known.get("finishedAt", "?"),
+                     "counts": ledgers.get(run_id, zero_counts())})
+    summed = zero_counts()
+    for run in runs:
+        for name in COUNTERS:
+            summed[name] += run["counts"][name]
+    migrated = history.segment_totals(record.migration_id)
+    return {"runs": runs, "sum": summed, "segments": migrated, "addsUp": summed == migrated}
+
+
 def _history(args: argparse.Namespace, history: History) -> int:
-    from scripts.migrate.history import COUNTERS
+    from scripts.migrate.history import COUNTER_LABELS, COUNTERS
 
     records = sorted(history.records().values(), key=lambda r: r.migration_id)
+    ledgers = {r.migration_id: _ledger(history, r) for r in records}
+    broken = [r.migration_id for r in records if not ledgers[r.migration_id]["addsUp"]]
     if args.json:
-        print_json([vars(r) for r in records])
-        return 0
-    for r in records:
-        counts = ", ".join(f"{name} {r.counts[name]}" for name in COUNTERS)
-        print(f"{r.migration_id}  {r.status:<11}  {r.started_at} -> {r.finished_at or '...'}  by {r.ran_by}  "
-              f"(all runs: {counts})" + (f"  error: {r.error}" if r.error else ""))
-        for run in r.runs:
-            run_counts = ", ".join(f"{name} {run.get(name, 0)}" for name in COUNTERS)
-            print(f"      run {run.get('startedAt', '?')} -> {run.get('finishedAt', '?')}  "
-                  f"{run.get('outcome', '?'):<11}  by {run.get('ranBy', '?')}  ({run_counts})")
-    if not records:
-        print("no migrations have run")
-    return 0
+        print_json([{**{k: v for k, v in vars(r).items() if k != "runs"}, **ledgers[r.migration_id]}
+                    for r in records])
+    else:
+        for r in records:
+            ledger = ledgers[r.migration_id]
+            counts = ", ".join(f"{COUNTER_LABELS[name]} {ledger['sum'][name]}" for name in COUNTERS)
+            print(f"{r.migration_id}  {r.status:<11}  {r.started_at} -> {r.finished_at or '...'}  by {r.ran_by}  "
+                  f"(all runs: {counts})" + (f"  error: {r.error}" if r.error else ""))
+            for run in ledger["runs"]:
+                run_counts = ", ".join(f"{COUNTER_LABELS[name]} {run['counts'][name]}" for name in COUNTERS)
+                print(f"      run {run['startedAt']} -> {run['finishedAt']}  {run['outcome']:<11}  by {run['ranBy']}  "
+                      f"({run_counts})")
+            if ledger["addsUp"]:
+                print(f"      adds up: the runs' sum, updated {ledger['sum']['updated']:,}, equals the items migrated "
+                      f"by the segments' count, {ledger['segments']['updated']:,}")
+        if not records:
+            print("no migrations have run")
+    for migration_id in broken:
+        ledger = ledgers[migration_id]
+        print(f"ERROR [HistoryMismatch]: migration {migration_id}: the runs' counts sum to "
+              f"{_counts_text(ledger['sum'])} but the segments count {_counts_text(ledger['segments'])}; a run "
+              "wrote counts it did not keep: report it with tables migrate history --json", file=sys.stderr)
+    return 1 if broken else 0
+
+
+def _counts_text(counts: dict[str, int]) -> str:
+    return ", ".join(f"{name} {value:,}" for name, value in counts.items())
 
 
 @contextmanager
@@ -284,7 +328,8 @@ def _up(args: argparse.Namespace, plans: list[TablePlan], client: DynamoDBClient
     from scripts.migrate.runner import RunOptions, pending, up
     from scripts.migrate.writes import STATEMENTS_PER_REQUEST
 
-    backfill = BackfillOptions(total_segments=args.total_segments, segments=args.segments, workers=args.workers,
+    backfill = BackfillOptions(total_segments=args.total_segments, segments=args.segments,
+                               workers=args.workers or args.total_segments, adaptive_workers=args.workers is None,
                                page_size=args.page_size, lease_seconds=args.lock_lease, dry_run=args.dry_run,
                                write_api=args.write_api, wait_for_held=args.segments is not None)
     if args.max_writes and not args.dry_run:
@@ -320,17 +365,50 @@ def _as_json(result: RunResult, cap: int | None) -> dict[str, Any]:
             "maxWritesPerSecond": cap,
             "conflicts": sum(b.conflicts for b in result.backfills),
             "throttledStatements": sum(b.throttled_statements for b in result.backfills),
-            "consumedCapacity": result.consumed_capacity, "error": result.error, "undo": result.undo,
+            "consumedCapacity": result.consumed_capacity, "capacityUnits": _capacity_json(result),
+            "workers": [_workers_json(b.concurrency) for b in result.backfills if b.concurrency],
+            "error": result.error, "undo": result.undo,
             "heldSegments": [{"segment": s, "holder": h, "leaseExpiresAt": u}
                              for b in result.backfills for s, h, u in b.segments_held],
             "candidates": sum(b.candidates for b in result.backfills),
             "sample": [s for b in result.backfills for s in b.sample]}
 
 
-def _summary(result: RunResult, elapsed: float, cap: int | None) -> str:
-    from scripts.migrate.history import COUNTERS
+def _workers_json(concurrency: Any) -> dict[str, Any]:
+    return {"chosen": concurrency.limit, "adaptive": concurrency.adaptive, "reason": concurrency.reason,
+            "ramp": [{"workers": s.workers, "itemsPerSecond": round(s.items_per_second, 1),
+                      "writeLatencyMs": round(s.latency_ms, 1), "throttled": s.throttled}
+                     for s in concurrency.steps]}
 
-    counts = ", ".join(f"{name} {result.counts[name]}" for name in COUNTERS)
+
+def _capacity_json(result: RunResult) -> dict[str, Any]:
+    """Capacity units as DynamoDB reported them, and per item migrated, beside the least possible."""
+    migrated = result.counts["updated"]
+
+    def per_item(units: float) -> float | None:
+        return round(units / migrated, 4) if migrated else None
+
+    return {"read": round(result.capacity.read, 2), "write": round(result.capacity.write, 2),
+            "records": round(result.record_capacity.total, 2),
+            "perMigratedItem": {"read": per_item(result.capacity.read), "write": per_item(result.capacity.write),
+                                "records": per_item(result.record_capacity.total)},
+            # An item write costs one unit per KB (rounded up): one for an item of up to 1 KB.
+            "minimumWritePerItem": 1.0}
+
+
+def _capacity_text(result: RunResult) -> str:
+    units = _capacity_json(result)["perMigratedItem"]
+    if units["read"] is None:
+        return ""
+    return (f"; capacity units per migrated item: {units['read']:.3f} read, {units['write']:.3f} write, "
+            f"{units['records']:.3f} for the runner's records (least possible: the scan's reads and 1 write per "
+            "item of up to 1 KB)")
+
+
+def _summary(result: RunResult, elapsed: float, cap: int | None) -> str:
+    from scripts.migrate.history import COUNTER_LABELS, COUNTERS
+
+    counts = ", ".join(f"{COUNTER_LABELS[name]} {result.counts[name]}" for name in COUNTERS)
     if result.outcome == "dry-run":
         candidates = sum(b.candidates for b in result.backfills)
         lines = [f"{result.migration_id} dry run: {candidates} items would change "
@@ -344,10 +422,11 @@ def _summary(result: RunResult, elapsed: float, cap: int | None) -> str:
         lines += [f"  e.g. {s['key']}: {s['update']}" for b in result.backfills for s in b.sample]
         return "\n".join(lines)
     rate = result.counts["scanned"] / elapsed if elapsed > 0 else 0
-    conflicts = sum(b.conflicts for b in result.backfills)
     achieved = f"{result.writes:,} writes at {result.write_rate:,.0f}/s" + (f" (cap {cap:,}/s)" if cap else "")
-    line = (f"{result.migration_id} {result.outcome}: {counts}; {conflicts} concurrent changes re-read; consumed "
+    line = (f"{result.migration_id} {result.outcome}: {counts}; consumed "
             f"{result.consumed_capacity:,.1f} capacity units; {achieved}; {elapsed:.1f}s, {rate:,.0f} items/s")
+    line += _capacity_text(result)
+    line += "".join(f"; {b.concurrency.describe()}" for b in result.backfills if b.concurrency and not b.stopped)
     if result.outcome == "partial":
         line += " (this worker's segments are done; others remain for other workers)"
     return line + (f"; {result.error}" if result.error else "")

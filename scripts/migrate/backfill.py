@@ -32,7 +32,8 @@ from typing import Any
 from scripts.aws import DynamoDBClient
 from scripts.errors import ToolError
 from scripts.item_codec import from_item
-from scripts.migrate.history import COUNTERS, History
+from scripts.migrate.concurrency import Concurrency
+from scripts.migrate.history import COUNTERS, Capacity, History, LeaseLostError, zero_counts
 from scripts.migrate.rate import WriteRateLimiter
 from scripts.migrate.writes import Target, Update, Write, writer_for
 
@@ -67,7 +68,8 @@ class StopSignal(threading.Event):
 class BackfillOptions:
     total_segments: int = 16
     segments: Sequence[int] | None = None  # a subset, for fan-out across machines
-    workers: int = 16
+    workers: int = 16  # segments at work at once; with adaptive_workers, the most the ramp may reach
+    adaptive_workers: bool = False  # ramp the number up from a few while throughput rises (concurrency.py)
     page_size: int = 250  # items read per page, so per checkpoint
     lease_seconds: float = 60.0
     dry_run: bool = False
@@ -87,7 +89,9 @@ class BackfillOptions:
 @dataclass
 class BackfillResult:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
-    consumed_capacity: float = 0.0
+    consumed_capacity: float = 0.0  # the item reads and writes' capacity units (capacity.total)
+    capacity: Capacity = field(default_factory=Capacity)
+    concurrency: Concurrency | None = None  # how many segments were at work at once, and how that was chosen
     candidates: int = 0  # dry run: items the update would change
     conflicts: int = 0  # items changed by someone else between read and write, then decided again
     throttled_statements: int = 0  # statements throttled inside a batch request
@@ -103,6 +107,38 @@ class BackfillResult:
     @property
     def write_rate(self) -> float:
         return self.writes / self.elapsed if self.elapsed > 0 else 0.0
+
+
+PAGES_PER_SAVE = 8  # pages with nothing to write are saved together: a re-run costs few record writes
+
+
+@dataclass
+class _SegmentState:
+    """One segment as this run works on it: where the next page starts, and what was counted."""
+
+    segment: int
+    checkpoint: dict[str, Any]
+    position: dict[str, Any] | None = None  # ExclusiveStartKey of the next page; None at the start
+    counts: dict[str, int] = field(default_factory=zero_counts)  # over every run, as saved plus since
+    mine: dict[str, int] = field(default_factory=zero_counts)  # this run's own: its ledger entry
+    open_page: dict[str, Any] | None = None  # a page an earlier run opened and did not close
+    writing: dict[str, int] | None = None  # the page this run is writing: planned writes not yet counted
+    recovered: tuple[str, int] | None = None  # writes found made by an earlier run, not yet saved
+    unsaved_pages: int = 0
+
+    def __post_init__(self) -> None:
+        self.position = self.checkpoint["lastKey"]
+        self.counts = dict(self.checkpoint["counts"])
+        self.open_page = self.checkpoint.get("openPage")
+
+    @property
+    def failed_before_pass(self) -> int:
+        return int(self.checkpoint["failedBeforePass"])
+
+    def add(self, counts: dict[str, int]) -> None:
+        for name in COUNTERS:
+            self.counts[name] += counts[name]
+            self.mine[name] += counts[name]
 
 
 class _Stop(Exception):  # noqa: N818 (control flow inside a segment, never reported)
@@ -132,9 +168,14 @@ class BackfillRun:
         # A dry run writes nothing, so it needs no probe of the write path.
         self.writer = writer_for(options.write_api or "batch-statement", client)
         self.halt = threading.Event()  # a segment failed: the others stop too, rather than run to the end
+        self.capacity = self.result.capacity  # the scans' and item writes' units, as DynamoDB reported them
+        segments = len(options.segments) if options.segments is not None else options.total_segments
+        self.concurrency = Concurrency(ceiling=max(1, min(options.workers, segments)),
+                                       adaptive=options.adaptive_workers)
+        self.result.concurrency = self.concurrency
 
     def stopping(self) -> bool:
-        return self.options.stop.is_set() or self.halt.is_set()
+        return self.options.stop.is_set() or self.halt.is_set() or self.history.lost.is_set()
 
     # --- deciding -------------------------------------------------------------------------------
 
@@ -151,16 +192,21 @@ class BackfillRun:
 
     # --- writing one page -----------------------------------------------------------------------
 
-    def _write_page(self, items: list[dict[str, Any]], counts: dict[str, int]) -> float:
-        """Write every item's update; adds each item's outcome to counts; returns the capacity used."""
-        capacity = 0.0
-        writes = []
+    def _plan(self, items: list[dict[str, Any]]) -> tuple[list[Write], int]:
+        """Each item's write, decided from what was read; and how many items need none."""
+        writes, skipped = [], 0
         for item in items:
             update = self._decide(item)
             if update is None:
-                counts["skipped"] += 1
+                skipped += 1
             else:
                 writes.append(Write(item, update))
+        return writes, skipped
+
+    def _write_page(self, writes: list[Write], counts: dict[str, int]) -> float:
+        """Write every planned update; adds each outcome to counts as DynamoDB answers it; returns
+        the capacity used."""
+        capacity = 0.0
         throttled_rounds = 0
         while writes:
             again: list[Write] = []
@@ -169,7 +215,12 @@ class BackfillRun:
                 batch = writes[start:start + self.writer.batch_size]
                 if self.stopping() or (self.options.rate is not None and not self.options.rate.take(len(batch))):
                     raise _Stop
+                # The lease must still be this run's when the writes go: after a pause, ask first.
+                self.history.confirm_lease(self.options.lease_seconds)
+                sent = time.monotonic()
                 replies, used = self.writer.write(self.target, batch)
+                self.concurrency.record(len(batch), sum(r.outcome == "updated" for r in replies),
+                                        time.monotonic() - sent, sum(r.outcome == "retry" for r in replies))
                 with self.lock:
                     self.result.writes += len(batch)
                 capacity += used
@@ -213,6 +264,7 @@ class BackfillRun:
         """
         with self.lock:
             self.result.conflicts += 1
+        counts["reread"] += 1
         current = self._as_read(raw_current) if raw_current is not None else None
         update = self._decide(current) if current is not None else None
         if current is None or update is None:
@@ -256,51 +308,54 @@ class BackfillRun:
         checkpoint = self._claim(segment)
         if checkpoint is None:
             return
-        counts = dict(checkpoint["counts"])
+        state = _SegmentState(segment, checkpoint)
         params: dict[str, Any] = {
             "TableName": self.spec.table, "Segment": segment, "TotalSegments": self.options.total_segments,
             "ProjectionExpression": self.projection, "ExpressionAttributeNames": self.names,
-            "ReturnConsumedCapacity": "TOTAL", "PaginationConfig": {"PageSize": self.options.page_size},
+            "ReturnConsumedCapacity": "TOTAL", "Limit": self.options.page_size,
         }
         if self.spec.scan_filter:
             params["FilterExpression"] = self.spec.scan_filter
-        if checkpoint["lastKey"]:
-            params["ExclusiveStartKey"] = checkpoint["lastKey"]
+        if state.open_page and state.open_page.get("pageSize"):
+            # Re-read exactly the page the earlier run opened: the same start and the same Limit.
+            params["Limit"] = state.open_page["pageSize"]
         finished = False
         try:
-            for page in self.client.get_paginator("scan").paginate(**params):
-                if self.stopping():
-                    raise _Stop  # this page is scanned again by the next run, from the last checkpoint
-                capacity = (page.get("ConsumedCapacity") or {}).get("CapacityUnits", 0.0)
-                scanned_before, updated_before = counts["scanned"], counts["updated"]
-                counts["scanned"] += page.get("ScannedCount", 0)
-                items = [from_item(raw) for raw in page.get("Items", [])]
-                if self.options.dry_run:
-                    for item in items:
-                        self._observe(item)
-                else:
-                    page_counts = dict(counts)
-                    try:
-                        capacity += self._write_page(items, page_counts)
-                    except _Stop:
-                        # Keep the counts of the writes that went, not the position: the page is scanned
-                        # again, and the items written meanwhile fail its filter or their premise.
-                        page_counts["scanned"] = scanned_before
-                        self.history.save_counts(self.migration_id, self.spec.name, segment, page_counts)
-                        counts = page_counts
-                        raise
-                    self.history.checkpoint(self.migration_id, self.spec.name, segment,
-                                            page.get("LastEvaluatedKey"), page_counts, self.options.lease_seconds,
-                                            checkpoint["failedBeforePass"])
-                    counts = page_counts  # counted once its checkpoint is saved, never for a page done again
-                with self.lock:
-                    self.result.consumed_capacity += capacity
-                self.progress(counts["scanned"] - scanned_before, counts["updated"] - updated_before)
+            while True:
+                with self.concurrency.slot(self.options.stop):
+                    if self.stopping():
+                        raise _Stop
+                    if state.position:
+                        params["ExclusiveStartKey"] = state.position
+                    page: dict[str, Any] = self.client.scan(**params)  # type: ignore[assignment]
+                    params["Limit"] = self.options.page_size
+                    self.capacity.add(page.get("ConsumedCapacity"), "read")
+                    if self.options.dry_run:
+                        for item in (from_item(raw) for raw in page.get("Items", [])):
+                            self._observe(item)
+                        self.progress(page.get("ScannedCount", 0), 0)
+                    else:
+                        self._page(state, page)
+                if "LastEvaluatedKey" not in page:
+                    break
+                state.position = page["LastEvaluatedKey"]
             finished = True
+            if not self.options.dry_run:
+                self._save(state, None, pass_ends=True)
         except _Stop:
-            pass
+            if not self.history.lost.is_set() and not self.options.dry_run:
+                self._save(state, state.position)
+        except LeaseLostError:
+            self.halt.set()
+            raise
         except Exception:
             self.halt.set()
+            if not self.history.lost.is_set() and not self.options.dry_run:
+                try:
+                    self._save(state, state.position)  # what DynamoDB answered before the failure stays counted
+                except Exception:
+                    logger.warning("could not save the counts of segment %d", segment,
+                                   exc_info=logger.isEnabledFor(logging.DEBUG))
             raise
         finally:
             if not finished and not self.options.dry_run:
@@ -309,7 +364,59 @@ class BackfillRun:
                 if finished:
                     self.result.segments_run.append(segment)
                 for name in COUNTERS:
-                    self.result.counts[name] += counts[name] - checkpoint["counts"][name]
+                    self.result.counts[name] += state.mine[name]
+
+    def _page(self, state: _SegmentState, page: dict[str, Any]) -> None:
+        """Decide and write one page, with one record write before its writes (none when it has none).
+
+        The record write closes the pages before (their counts, and the position after them) and
+        opens this one: how many writes it is about to send, not yet counted. A run that dies or
+        loses its lease mid-page leaves the page open; the run that takes the segment over re-reads
+        it and counts the writes it finds made, for the run that made them.
+        """
+        items = [from_item(raw) for raw in page.get("Items", [])]
+        writes, skipped = self._plan(items)
+        page_counts = zero_counts()
+        if state.open_page is not None:
+            # Read before, by a run that did not close the page: a re-read. Its planned writes that are
+            # no longer needed are the ones it made (its failed ones are still needed).
+            page_counts["reread"] += page.get("ScannedCount", 0)
+            still_needed = max(0, len(writes) - state.open_page["failed"])
+            made = max(0, state.open_page["planned"] - still_needed)
+            state.counts["updated"] += made
+            state.recovered = (state.open_page["run"], made)
+            state.open_page = None
+        else:
+            page_counts["scanned"] += page.get("ScannedCount", 0)
+            page_counts["skipped"] += skipped
+        state.add(page_counts)
+        if not writes:
+            state.unsaved_pages += 1
+            if state.unsaved_pages >= PAGES_PER_SAVE and "LastEvaluatedKey" in page:
+                self._save(state, page["LastEvaluatedKey"])
+            self.progress(page.get("ScannedCount", 0), 0)
+            return
+        state.writing = {"planned": len(writes), "failed": 0, "pageSize": self.options.page_size}
+        self._save(state, state.position)
+        done = zero_counts()
+        try:
+            self.capacity.add_units(write=self._write_page(writes, done))
+        finally:
+            state.add(done)
+            resolved = done["updated"] + done["failed"] + done["skipped"]
+            state.writing = {"planned": len(writes) - resolved, "failed": done["failed"],
+                             "pageSize": self.options.page_size}
+        state.writing = None
+        state.unsaved_pages += 1
+        self.progress(page.get("ScannedCount", 0), done["updated"])
+
+    def _save(self, state: _SegmentState, position: dict[str, Any] | None, pass_ends: bool = False) -> None:
+        """One fenced record write of the segment: position, counts, this run's ledger entry, open page."""
+        self.history.checkpoint(self.migration_id, self.spec.name, state.segment, position, state.counts,
+                                state.mine, self.options.lease_seconds, state.failed_before_pass,
+                                open_page=state.writing, recovered=state.recovered, pass_ends=pass_ends)
+        state.recovered = None
+        state.unsaved_pages = 0
 
     def _observe(self, item: dict[str, Any]) -> None:
         update = self._decide(item)
@@ -339,14 +446,18 @@ class BackfillRun:
                         else range(self.options.total_segments))
         started = time.monotonic()
         try:
-            with ThreadPoolExecutor(max_workers=max(1, min(self.options.workers, len(segments)))) as pool:
+            with ThreadPoolExecutor(max_workers=self.concurrency.ceiling) as pool:
                 futures = [pool.submit(self._segment, s) for s in segments]
                 errors = [f.exception() for f in futures]  # every segment ends (and releases) before we report
         finally:
             self.result.elapsed = time.monotonic() - started
+        self.result.consumed_capacity = self.capacity.total
+        if self.history.lost.is_set():
+            raise LeaseLostError(self.history.lost_to)  # whatever else failed, failed because of it
         failure = next((e for e in errors if e is not None), None)
         if failure is not None:
             raise failure
+        self.result.consumed_capacity = self.capacity.total
         self.result.stopped = self.stopping()
         if self.options.dry_run or self.result.stopped:
             self.result.complete = False

@@ -48,6 +48,11 @@ def load_migration(path: Path) -> Migration:
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
+    except (SystemExit, KeyboardInterrupt) as error:
+        # Loading must not end the command: nothing has run yet, and nothing is recorded.
+        what = f"sys.exit({error.code!r})" if isinstance(error, SystemExit) else "KeyboardInterrupt"
+        raise ToolError("InvalidMigration", f"{path}: {what} while being imported; a migration module only "
+                                            "defines ID, DESCRIPTION and run(ctx)") from None
     except Exception as error:
         raise ToolError("InvalidMigration", f"{path}: {type(error).__name__}: {error}") from None
     for attribute in ("ID", "DESCRIPTION", "run"):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +30,7 @@ from scripts.errors import InterruptError, ToolError
 from scripts.item_codec import from_item, to_item
 from scripts.live import is_unsupported
 from scripts.migrate.backfill import Backfill, BackfillOptions, BackfillResult, Progress, run_backfill
-from scripts.migrate.history import COUNTERS, History, MigrationRecord, clock
+from scripts.migrate.history import COUNTERS, Capacity, History, LeaseLostError, MigrationRecord, clock
 from scripts.migrate.registry import Migration
 from scripts.migrate.writes import probe_statements
 
@@ -103,8 +104,10 @@ class MigrationContext:
     consumed_capacity: float = 0.0
     backfills: list[BackfillResult] = field(default_factory=list)
     undo: list[str] = field(default_factory=list)  # the commands that would undo this migration's writes
+    capacity: Capacity = field(default_factory=Capacity)  # the item reads and writes of every backfill
     _undo_checked: set[str] = field(default_factory=set)
     _verifier: bool | None = None
+    _writes: Any = None  # the hook that holds this migration's own writes to the stop signal
 
     @property
     def dry_run(self) -> bool:
@@ -120,7 +123,8 @@ class MigrationContext:
         if self.dry_run or not all(result.complete for result in self.backfills):
             return False
         if self._verifier is None:
-            self._verifier = self.history.claim_verification(self.migration_id)
+            with self._writes.engine() if self._writes else nullcontext():
+                self._verifier = self.history.claim_verification(self.migration_id)
         return self._verifier
 
     def table(self, spec: TableSpec) -> str:
@@ -138,14 +142,18 @@ class MigrationContext:
 
     def get_item(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
         """One item by key, read consistently, as plain Python values; None when there is none."""
-        found = self.client.get_item(TableName=table, Key=to_item(key), ConsistentRead=True)
+        found = self.client.get_item(TableName=table, Key=to_item(key), ConsistentRead=True,
+                                     ReturnConsumedCapacity="TOTAL")
+        self.capacity.add(found.get("ConsumedCapacity"), "read")
         return from_item(found["Item"]) if "Item" in found else None
 
     def scan(self, table: str, attributes: Sequence[str]) -> Iterator[dict[str, Any]]:
         """Every item of a table, projected to `attributes`, as plain Python values (paginated)."""
         names = {f"#a{i}": name for i, name in enumerate(attributes)}
         for page in self.client.get_paginator("scan").paginate(
-                TableName=table, ProjectionExpression=", ".join(names), ExpressionAttributeNames=names):
+                TableName=table, ProjectionExpression=", ".join(names), ExpressionAttributeNames=names,
+                ReturnConsumedCapacity="TOTAL"):
+            self.capacity.add(page.get("ConsumedCapacity"), "read")  # a verification's reads are the run's cost
             for item in page.get("Items", []):
                 yield from_item(item)
 
@@ -156,11 +164,14 @@ class MigrationContext:
         if not self.dry_run:
             self._undo_point(spec.table)  # at once when the migration named it through table()
         progress = self.options.progress(spec.name) if self.options.progress else None
-        result = run_backfill(self.client, self.history, self.migration_id, spec, self.options.backfill, progress)
+        with self._writes.engine() if self._writes else nullcontext():
+            result = run_backfill(self.client, self.history, self.migration_id, spec, self.options.backfill,
+                                  progress)
         self.backfills.append(result)
         for name in COUNTERS:
             self.counts[name] += result.counts[name]
         self.consumed_capacity += result.consumed_capacity
+        self.capacity.add_units(result.capacity.read, result.capacity.write)
         if self.options.backfill.stop.is_set():
             raise InterruptError(f"migration {self.migration_id}: stopped by {stop_reason(self.options)} during "
                                  f"backfill {spec.name}; {self.progress_so_far()}; checkpoints saved, leases "
@@ -217,6 +228,8 @@ class RunResult:
     error: str = ""
     undo: list[str] = field(default_factory=list)
     write_api: str = ""
+    capacity: Capacity = field(default_factory=Capacity)  # item reads and writes
+    record_capacity: Capacity = field(default_factory=Capacity)  # the runner's own records (history table)
 
     @property
     def writes(self) -> int:
@@ -243,6 +256,8 @@ class _Heartbeat:
                 if self.lock:
                     self.history.renew_lock(self.lease)
                 self.history.renew_segments(self.lease)
+            except LeaseLostError:
+                return  # the run stops at its next step: every segment checks history.lost
             except Exception:  # the run notices at its next checkpoint; keep beating meanwhile
                 logger.warning("could not renew the migration leases", exc_info=logger.isEnabledFor(logging.DEBUG))
 
@@ -281,40 +296,123 @@ def _held_segments(backfills: Sequence[BackfillResult]) -> str:
                      for segment, holder, until in sorted(held))
 
 
+# The calls that write; what a migration sends itself (outside the engine) is held to the stop signal.
+WRITE_OPERATIONS = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems",
+                              "ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction"})
+
+
+class _MigrationWrites:
+    """Refuses a migration's own writes once the run is stopping or lost its lease.
+
+    The engine stops between its requests by itself; a migration's earlier writes (a default
+    creator, say) go through this hook on the client, so a stop before the backfill stops them too.
+    Only the thread running the migration is held: the engine's record writes still save progress.
+    """
+
+    def __init__(self, client: DynamoDBClient, options: RunOptions, history: History) -> None:
+        self.options, self.history = options, history
+        self.migration_id = ""
+        self.local = threading.local()
+        client.meta.events.register("before-parameter-build.dynamodb", self._check)
+
+    def _check(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        if not getattr(self.local, "guarded", False) or model.name not in WRITE_OPERATIONS:
+            return
+        if model.name == "ExecuteStatement" and str(params.get("Statement", "")).lstrip().upper().startswith("SELECT"):
+            return
+        if self.history.lost.is_set():
+            raise LeaseLostError(self.history.lost_to)
+        if self.options.backfill.stop.is_set():
+            raise InterruptError(f"migration {self.migration_id}: stopped by {stop_reason(self.options)} before its "
+                                 f"{model.name}; nothing written after the stop; run tables migrate up again to "
+                                 "resume", where=f"migration {self.migration_id}")
+
+    @contextmanager
+    def guarding(self, migration_id: str) -> Iterator[None]:
+        self.migration_id = migration_id
+        self.local.guarded = True
+        try:
+            yield
+        finally:
+            self.local.guarded = False
+
+    @contextmanager
+    def engine(self) -> Iterator[None]:
+        """The engine's own calls on this thread (its record writes) are not the migration's."""
+        guarded = getattr(self.local, "guarded", False)
+        self.local.guarded = False
+        try:
+            yield
+        finally:
+            self.local.guarded = guarded
+
+
+def _exited(error: BaseException, migration_id: str) -> ToolError:
+    """A migration that called sys.exit or raised SystemExit/KeyboardInterrupt, as one line."""
+    where = f"migration {migration_id}"
+    if isinstance(error, KeyboardInterrupt):
+        return InterruptError(f"migration {migration_id}: interrupted (KeyboardInterrupt in the migration); "
+                              "checkpoints saved; run tables migrate up again to resume", where=where)
+    code = error.code if isinstance(error, SystemExit) else None
+    return ToolError("MigrationExited", f"migration {migration_id}: run() called sys.exit({code!r}); a migration "
+                                        "returns when it is done and raises to fail; recorded as failed", where=where)
+
+
 def run_one(client: DynamoDBClient, plans: Sequence[TablePlan], history: History, migration: Migration,
-            options: RunOptions) -> RunResult:
+            options: RunOptions, guard: _MigrationWrites | None = None) -> RunResult:
     ctx = MigrationContext(client, plans, history, migration.id, options)
+    ctx._writes = guard
     if not ctx.dry_run:
+        if options.backfill.stop.is_set():
+            raise InterruptError(f"migration {migration.id}: stopped by {stop_reason(options)} before it started; "
+                                 "nothing written; run tables migrate up again to go on",
+                                 where=f"migration {migration.id}")
         ctx.started_at = history.start(migration.id, migration.checksum, migration.description)
 
     def result(outcome: str, error: str = "") -> RunResult:
         return RunResult(migration.id, outcome, ctx.counts, ctx.consumed_capacity, ctx.backfills, error, ctx.undo,
-                         options.backfill.write_api or "")
+                         options.backfill.write_api or "", ctx.capacity, history.capacity)
+
+    def ended(status: str, message: str) -> None:
+        if not ctx.dry_run:
+            mine = history.finish(migration.id, status, message, ctx.started_at)
+            ctx.counts.update(mine)
 
     try:
-        migration.run(ctx)
+        with guard.guarding(migration.id) if guard else nullcontext():
+            migration.run(ctx)
+    except LeaseLostError:
+        raise  # nothing of this run's records may be written any more
+    except (SystemExit, KeyboardInterrupt) as error:
+        if history.lost.is_set():
+            raise LeaseLostError(history.lost_to) from None
+        named = _exited(error, migration.id)
+        ended("interrupted" if isinstance(named, InterruptError) else "failed", named.message)
+        raise named from None
     except Exception as error:
+        if history.lost.is_set():
+            raise LeaseLostError(history.lost_to) from None
         named = error if isinstance(error, InterruptError) else _naming_the_migration(error, migration.id,
                                                                                   endpoint_of(client))
-        if not ctx.dry_run:
-            status = "interrupted" if isinstance(named, InterruptError) else "failed"
-            history.finish(migration.id, status, ctx.counts, named.message, ctx.started_at)
+        ended("interrupted" if isinstance(named, InterruptError) else "failed", named.message)
         raise named from error
+    if history.lost.is_set():
+        raise LeaseLostError(history.lost_to)
     if ctx.dry_run:
         return result("dry-run")
     if ctx.counts["failed"]:
         message = f"{ctx.counts['failed']} items failed; run up again to retry them"
-        history.finish(migration.id, "failed", ctx.counts, message, ctx.started_at)
+        ended("failed", message)
         return result("failed", message)
     if not ctx.complete:
         if options.fan_out:
-            history.finish(migration.id, "partial", ctx.counts, started_at=ctx.started_at)
+            ended("partial", "")
             return result("partial")
         held = _held_segments(ctx.backfills) or "another worker is verifying it"
         message = f"not finished: {held}; run tables migrate up again when that runner is done or its lease expired"
-        history.finish(migration.id, "incomplete", ctx.counts, message, ctx.started_at)
+        ended("incomplete", message)
         return result("incomplete", message)
-    history.finish(migration.id, "succeeded", ctx.counts, started_at=ctx.started_at)
+    ended("succeeded", "")
     return result("succeeded")
 
 
@@ -333,6 +431,7 @@ def up(client: DynamoDBClient, plans: Sequence[TablePlan], history: History, mig
     if options.backfill.dry_run:
         return [run_one(client, plans, history, m, options) for m in pending(migrations, history.records(), options.to)]
     take_lock = not options.fan_out  # fan-out workers share a migration and claim segments instead
+    guard = _MigrationWrites(client, options, history)
     if take_lock:
         history.acquire_lock(options.lock_lease_seconds)
     try:
@@ -347,7 +446,7 @@ def up(client: DynamoDBClient, plans: Sequence[TablePlan], history: History, mig
                     done = ", ".join(r.migration_id for r in results) or "none"
                     raise InterruptError(f"stopped by {stop_reason(options)} before migration {migration.id} "
                                          f"(finished in this run: {done}); run tables migrate up again to go on")
-                result = run_one(client, plans, history, migration, options)
+                result = run_one(client, plans, history, migration, options, guard)
                 results.append(result)
                 if result.outcome != "succeeded":
                     break
