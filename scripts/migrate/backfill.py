@@ -328,14 +328,14 @@ class BackfillRun:
                     if state.position:
                         params["ExclusiveStartKey"] = state.position
                     page: dict[str, Any] = self.client.scan(**params)  # type: ignore[assignment]
-                    params["Limit"] = self.options.page_size
+                    limit, params["Limit"] = params["Limit"], self.options.page_size
                     self.capacity.add(page.get("ConsumedCapacity"), "read")
                     if self.options.dry_run:
                         for item in (from_item(raw) for raw in page.get("Items", [])):
                             self._observe(item)
                         self.progress(page.get("ScannedCount", 0), 0)
                     else:
-                        self._page(state, page)
+                        self._page(state, page, limit)
                 if "LastEvaluatedKey" not in page:
                     break
                 state.position = page["LastEvaluatedKey"]
@@ -366,7 +366,7 @@ class BackfillRun:
                 for name in COUNTERS:
                     self.result.counts[name] += state.mine[name]
 
-    def _page(self, state: _SegmentState, page: dict[str, Any]) -> None:
+    def _page(self, state: _SegmentState, page: dict[str, Any], limit: int) -> None:
         """Decide and write one page, with one record write before its writes (none when it has none).
 
         The record write closes the pages before (their counts, and the position after them) and
@@ -396,7 +396,8 @@ class BackfillRun:
                 self._save(state, page["LastEvaluatedKey"])
             self.progress(page.get("ScannedCount", 0), 0)
             return
-        state.writing = {"planned": len(writes), "failed": 0, "pageSize": self.options.page_size}
+        # The page's Limit is kept with it: whoever re-reads it must read the same range.
+        state.writing = {"planned": len(writes), "failed": 0, "pageSize": limit}
         self._save(state, state.position)
         done = zero_counts()
         try:
@@ -404,8 +405,7 @@ class BackfillRun:
         finally:
             state.add(done)
             resolved = done["updated"] + done["failed"] + done["skipped"]
-            state.writing = {"planned": len(writes) - resolved, "failed": done["failed"],
-                             "pageSize": self.options.page_size}
+            state.writing = {"planned": len(writes) - resolved, "failed": done["failed"], "pageSize": limit}
         state.writing = None
         state.unsaved_pages += 1
         self.progress(page.get("ScannedCount", 0), done["updated"])

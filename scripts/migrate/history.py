@@ -405,7 +405,8 @@ class History:
                 "counts": _counts_of(values),
                 "failedBeforePass": int(values.get("failedBeforePass", 0)),
                 "openPage": ({"run": str(open_page.get("run", "")), "planned": int(open_page.get("planned", 0)),
-                              "failed": int(open_page.get("failed", 0))} if open_page else None)}
+                              "failed": int(open_page.get("failed", 0)),
+                              "pageSize": int(open_page.get("pageSize", 0))} if open_page else None)}
 
     def checkpoint(self, migration_id: str, backfill: str, segment: int, last_key: dict[str, Any] | None,
                    counts: dict[str, int], run_counts: dict[str, int], lease_seconds: float,
