@@ -120,5 +120,7 @@ class Concurrency:
     def describe(self) -> str:
         if not self.adaptive:
             return f"{self.limit} workers (--workers)"
+        if not self.steps:
+            return f"{self.limit} workers (where the ramp starts: too few writes to measure a step)"
         ramp = ", ".join(f"{s.workers}: {s.items_per_second:,.0f}/s" for s in self.steps)
         return f"{self.limit} workers, ramped ({ramp}{'; ' + self.reason if self.reason else ''})"
