@@ -333,6 +333,7 @@ class BackfillRun:
                     if self.options.dry_run:
                         for item in (from_item(raw) for raw in page.get("Items", [])):
                             self._observe(item)
+                        state.add({**zero_counts(), "scanned": page.get("ScannedCount", 0)})
                         self.progress(page.get("ScannedCount", 0), 0)
                     else:
                         self._page(state, page, limit)
