@@ -2,8 +2,9 @@
 
 The ramp starts small and doubles the number of segments at work while each step raises the
 throughput (items written per second) by at least 5% with no throttling and the write latency no
-more than doubled; at the first step that does not, it goes back to the best level and stays there. Throttling cuts the level to 70% at any time, as botocore's adaptive retry mode cuts
-its send rate (botocore/retries/adaptive.py and cubic.py: a multiplicative decrease with beta 0.7).
+more than doubled; at the first step that does not, it goes back to the best level and stays
+there. Throttling cuts the level to 70% at any time, as botocore's adaptive retry mode cuts its send
+rate (botocore/retries/adaptive.py and cubic.py: a multiplicative decrease with beta 0.7).
 A segment holds its slot for a whole page (its scan and its writes).
 """
 
