@@ -286,7 +286,7 @@ def test_a_change_made_between_read_and_write_is_never_overwritten(ddb: tuple[En
     assert interfered == ["both"]
     assert result.outcome == "succeeded"
     assert sum(b.conflicts for b in result.backfills) == 2
-    assert result.counts == {"scanned": 20, "updated": 19, "skipped": 1, "failed": 0}
+    assert result.counts == {"scanned": 20, "updated": 19, "skipped": 1, "failed": 0, "reread": 2}
     found = products(endpoint_client)
     assert "product-000011" not in found  # the deletion stands: no half-item written back to life
     edited = found["product-000007"]
@@ -396,14 +396,15 @@ def test_statements_throttled_past_their_retries_fail_the_run_and_the_next_run_r
         [result] = up(client, PLANS, History(client, HISTORY), discover(MIGRATIONS_DIR), options)
     assert result.outcome == "failed"
     assert result.error == "100 items failed; run up again to retry them"
-    assert result.counts == {"scanned": 100, "updated": 0, "skipped": 0, "failed": 100}
+    assert result.counts == {"scanned": 100, "updated": 0, "skipped": 0, "failed": 100, "reread": 0}
     assert sum(b.throttled_statements for b in result.backfills) == 300  # sent 3 times each
     assert count_migrated(endpoint_client) == 0
     assert history_record(endpoint_client)["status"]["S"] == "failed"
 
     [again] = run_up(endpoint, total_segments=2)  # a resumed backfill keeps its segment count
     assert again.outcome == "succeeded"
-    assert again.counts == {"scanned": 100, "updated": 100, "skipped": 0, "failed": 0}
+    # The second pass reads every item again: re-read, not scanned twice.
+    assert again.counts == {"scanned": 0, "updated": 100, "skipped": 0, "failed": 0, "reread": 100}
     assert_fully_migrated(endpoint_client, 100)
 
 

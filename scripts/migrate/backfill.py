@@ -126,10 +126,13 @@ class _SegmentState:
     recovered: tuple[str, int] | None = None  # writes found made by an earlier run, not yet saved
     unsaved_pages: int = 0
 
+    repass: bool = False  # a pass over a segment read whole before (items failed in it): all re-read
+
     def __post_init__(self) -> None:
         self.position = self.checkpoint["lastKey"]
         self.counts = dict(self.checkpoint["counts"])
         self.open_page = self.checkpoint.get("openPage")
+        self.repass = self.position is None and self.open_page is None and self.counts["scanned"] > 0
 
     @property
     def failed_before_pass(self) -> int:
@@ -387,6 +390,8 @@ class BackfillRun:
             state.counts["updated"] += made
             state.recovered = (state.open_page["run"], made)
             state.open_page = None
+        elif state.repass:  # read and decided in an earlier pass: counted there
+            page_counts["reread"] += page.get("ScannedCount", 0)
         else:
             page_counts["scanned"] += page.get("ScannedCount", 0)
             page_counts["skipped"] += skipped
