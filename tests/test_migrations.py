@@ -251,7 +251,9 @@ def written_keys(params: dict[str, Any]) -> set[str]:
     if params.get("TableName") == PRODUCTS:
         return {params["Key"]["id"]["S"]}
     if "TransactItems" in params:
-        return {action["Update"]["Key"]["id"]["S"] for action in params["TransactItems"] if "Update" in action}
+        # The runner's own records go in transactions too (fenced by the lock): only the products count.
+        return {action["Update"]["Key"]["id"]["S"] for action in params["TransactItems"]
+                if action.get("Update", {}).get("TableName") == PRODUCTS}
     return {p["S"] for s in params.get("Statements", []) for p in s["Parameters"]
             if p.get("S", "").startswith("product-")}
 
