@@ -514,3 +514,25 @@ def test_a_migration_that_exits_ends_its_record_failed_or_interrupted_and_up_exi
     records = [i for i in moto_client.scan(TableName=HISTORY)["Items"] if i["sk"]["S"] == "RECORD"]
     assert [r["status"]["S"] for r in records] == ([status] if status else []), "never left running"
     assert count_migrated(moto_client) == 0
+
+
+def test_history_that_does_not_add_up_fails_loudly(moto: Endpoint, moto_client: Any) -> None:
+    fresh_dev_tables(moto_client)
+    # A record and one segment whose count says 10 products were updated, while the only run's ledger
+    # entry says 8: two writes nobody kept.
+    moto_client.put_item(TableName=HISTORY, Item={
+        "pk": {"S": "0001"}, "sk": {"S": "RECORD"}, "status": {"S": "succeeded"}, "checksum": {"S": "x"},
+        "runs": {"L": []}})
+    counts = {"scanned": 10, "updated": 10, "skipped": 0, "failed": 0, "reread": 0}
+    moto_client.put_item(TableName=HISTORY, Item={
+        "pk": {"S": "0001"}, "sk": {"S": "SEGMENT#products#00000"}, "done": {"BOOL": True},
+        **{name: {"N": str(value)} for name, value in counts.items()},
+        "ledger": {"M": {"ci@runner:1/abc": {"M": {**{n: {"N": str(v)} for n, v in counts.items()},
+                                                    "updated": {"N": "8"}}}}}})
+    code, out, err = cli(moto, "migrate", "history")
+    assert code == 1
+    assert "no outcome (died or lost its lease)" in out
+    assert error_lines(err) == [
+        "ERROR [HistoryMismatch]: migration 0001: the runs' counts sum to scanned 10, updated 8, skipped 0, failed "
+        "0, re-read 0 but the segments count scanned 10, updated 10, skipped 0, failed 0, re-read 0; a run wrote "
+        "counts it did not keep: report it with tables migrate history --json"]

@@ -272,7 +272,9 @@ def _history(args: argparse.Namespace, history: History) -> int:
 
 
 def _counts_text(counts: dict[str, int]) -> str:
-    return ", ".join(f"{name} {value:,}" for name, value in counts.items())
+    from scripts.migrate.history import COUNTER_LABELS
+
+    return ", ".join(f"{COUNTER_LABELS[name]} {value:,}" for name, value in counts.items())
 
 
 @contextmanager
