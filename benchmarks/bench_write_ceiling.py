@@ -55,7 +55,7 @@ from benchmarks.profile_backfill import (
     transact_writes,
 )
 from scripts import local_endpoint
-from scripts.migrate.history import to_item, to_value
+from scripts.item_codec import to_item, to_value
 from scripts.migrate.writes import StatementWriter, Write
 from tests.project import PROJECT
 

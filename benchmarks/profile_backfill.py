@@ -27,7 +27,8 @@ from typing import Any
 
 from benchmarks.bench_backfill import HISTORY, PRODUCTS, Measurement, engine, measure, plain_client, reset
 from scripts import local_endpoint
-from scripts.migrate.history import History, from_item, to_item
+from scripts.item_codec import from_item, to_item
+from scripts.migrate.history import History
 from scripts.migrate.writes import ItemWriter, StatementWriter, Target, Update, Write
 from tests.project import PROJECT
 
