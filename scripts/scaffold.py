@@ -39,7 +39,8 @@ from scripts.schema_files import TableSchema, spec_from_schema
 FAMILY_KEY_PATTERN = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 ADDED_TAGS = {"environment", "family", "managed-by", "data-classification", "stream-consumers"}
 TODO_DESCRIPTION = "TODO: what this table holds, and who writes it."
-TODO_ACCESS_PATTERN = "TODO: the query this index serves."
+# An index's queries are declared as access patterns (components/model/patterns.py) in `patterns=`.
+TODO_PATTERNS = "    # TODO: declare each index's queries as AccessPattern (components/model/patterns.py)."
 TODO_CONSUMER = "todo-name-the-consumer"
 MAX_LINE = 120  # the project's line length: a scaffolded module passes the linter as written
 
@@ -112,13 +113,11 @@ def _global_index(spec: TableSpec, index: GlobalIndex) -> str:
     parts += _projection(index.projection, index.non_key_attributes)
     if index.capacity is not None and index.capacity != spec.capacity:  # equal: the index inherits the table's
         parts.append(f"capacity={_capacity(index.capacity)}")
-    parts.append(f"access_pattern={_q(TODO_ACCESS_PATTERN)}")
     return _call("GlobalIndex", parts, "        ")
 
 
 def _local_index(index: LocalIndex) -> str:
-    parts = [_q(index.name), f"sort={_key(index.sort)}", *_projection(index.projection, index.non_key_attributes),
-             f"access_pattern={_q(TODO_ACCESS_PATTERN)}"]
+    parts = [_q(index.name), f"sort={_key(index.sort)}", *_projection(index.projection, index.non_key_attributes)]
     return _call("LocalIndex", parts, "        ")
 
 
@@ -233,6 +232,7 @@ def scaffold_family(schemas: Sequence[TableSchema], family: str, prefix: str = "
              f"    title={_q(title)},",
              tables,
              f"    component_type={_q(_camel(family))},",
+             *([TODO_PATTERNS, "    patterns=(),"] if any(s.global_indexes or s.local_indexes for s in specs) else []),
              ")"]
     spec_names = sorted(used, key=lambda name: (not name.isupper(), name))  # constants first, as isort does
     imports = ["from components.model.family import FamilyDefinition"]

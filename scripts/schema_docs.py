@@ -6,6 +6,7 @@ The shop-import team asked for documented table schemas; this keeps them true to
 from __future__ import annotations
 
 from components.families import FAMILIES
+from components.model.patterns import patterns_on
 from components.model.plan import TablePlan
 from components.model.spec import GlobalIndex, TableSpec
 
@@ -65,11 +66,13 @@ def render(stack: str, plans: list[TablePlan]) -> str:
                 lines.append(f"- Stream: {spec.stream.view_type.value}, read by {', '.join(spec.stream.consumers)}")
             lines.append(f"- Data classification: {spec.data_classification}")
             if spec.global_indexes:
-                lines.append("\n| Index | Keys | Projection | Access pattern |\n|---|---|---|---|")
+                lines.append("\n| Index | Keys | Projection | Access patterns |\n|---|---|---|---|")
                 for index in spec.global_indexes:
                     projection = index.projection.value + (
                         f" ({', '.join(index.non_key_attributes)})" if index.non_key_attributes else "")
-                    lines.append(f"| `{index.name}` | {_index_keys(index)} | {projection} | {index.access_pattern} |")
+                    used = "; ".join(f"{p.name} ({p.consumer})"
+                                     for p in patterns_on(definition.patterns, spec, index.name))
+                    lines.append(f"| `{index.name}` | {_index_keys(index)} | {projection} | {used} |")
                 lines.append("\nExample queries:\n")
                 for index in spec.global_indexes:
                     lines.append(f"```bash\n{_example_query(plan.name, index)}\n```")

@@ -98,10 +98,15 @@ def test_docs_check_reports_a_stale_file(tmp_path: Path, capsys: pytest.CaptureF
 
 
 def test_docs_document_every_index_with_its_access_pattern_and_an_example_query() -> None:
+    from components.families import FAMILIES
+    from components.model.patterns import patterns_on
+
     text = PROJECT.docs_file.read_text()
     for plan in plan_from_stack_file(PROJECT_DIR, DOCS_STACK):
         for index in plan.spec.global_indexes:
-            assert index.access_pattern and index.access_pattern in text, index.name
+            used = patterns_on(FAMILIES[plan.family].patterns, plan.spec, index.name)
+            assert used, f"no access pattern uses {plan.name} index {index.name}"
+            assert all(p.name in text for p in used), index.name
             assert f"--table-name {plan.name} --index-name {index.name}" in text
 
 

@@ -19,6 +19,8 @@ from components.families import (
 )
 from components.model.access import ConsumerPlan, allowed_accounts, plan_consumers
 from components.model.family import FamilyDefinition
+from components.model.pattern_access import PlannedPattern, check_pattern_grants, planned_patterns
+from components.model.patterns import AccessPattern, validate_patterns
 from components.model.plan import TablePlan, plan_stack
 from components.model.stack_file import load_stack_file
 from components.model.stack_settings import StackSettings, parse_stack_config
@@ -53,10 +55,26 @@ class StackPlan:
     consumers: list[ConsumerPlan]
 
 
+def patterns_by_family() -> dict[str, tuple[AccessPattern, ...]]:
+    return {key: definition.patterns for key, definition in FAMILIES.items()}
+
+
+def check_patterns(plans: list[TablePlan]) -> list[PlannedPattern]:
+    """Validate the access patterns of every family the stack deploys; the patterns on its tables."""
+    for family in dict.fromkeys(plan.family for plan in plans):
+        definition = FAMILIES[family]
+        validate_patterns(family, definition.patterns, definition.tables)
+    return planned_patterns(plans, patterns_by_family())
+
+
 def stack_from_config(raw_config: Mapping[str, str], stack: str) -> StackPlan:
     settings = parse_stack_config(raw_config, stack, list(FAMILIES))
     plans = plan_stack(settings, FAMILIES)
     consumers = plan_consumers(stack, settings.consumers, plans, allowed_accounts(raw_config))
+    planned = check_patterns(plans)
+    if settings.consumers:
+        # A stack that names its consumers must let each run the patterns it declares.
+        check_pattern_grants(stack, consumers, planned)
     return StackPlan(settings=settings, tables=plans, consumers=consumers)
 
 

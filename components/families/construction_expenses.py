@@ -3,13 +3,14 @@
 The construction-expenses team's exported table summary gives each table's GSI count (13 in all)
 and its TTLs, and names two indexes: `by-email` on companies and `by-company-and-date` on
 company-expenses. It gives no other keys, so the rest are chosen for what a multi-company expense
-app with Paddle billing needs; the access pattern on each index says which query it serves. (The
+app with Paddle billing needs; the access pattern declared on each index says which query it serves. (The
 summary's "GSI distribution" prose miscounts its own table list; the per-table counts, which sum
 to 13, are what is built here.) `tables scaffold` rebuilds such a module from the live tables.
 """
 
 from components.model.family import FamilyDefinition
-from components.model.spec import GlobalIndex, Key, Projection, TableSpec
+from components.model.patterns import AccessPattern, KeyCondition, Operation, Order, Rate, SortCondition, SortOperator
+from components.model.spec import GlobalIndex, Key, Projection, TableSpec, key_attributes
 
 PENDING_PAYMENT_EXPIRY_HOURS = 24
 
@@ -23,18 +24,15 @@ def _table(key: str, env_var: str, description: str, partition: Key, sort: Key |
 
 companies_table = _table(
     "companies", "COMPANIES_TABLE_NAME", "Customer companies and their plan.", Key("companyId"),
-    indexes=(GlobalIndex("by-email", partition=(Key("email"),),
-                         access_pattern="Find a company by its owner's email at sign-in and sign-up."),),
+    indexes=(GlobalIndex("by-email", partition=(Key("email"),)),),
     classification="sensitive",
 )
 company_users_table = _table(
     "company-users", "COMPANY_USERS_TABLE_NAME", "Members of a company and their roles.",
     Key("companyId"), Key("userId"),
     indexes=(
-        GlobalIndex("by-user", partition=(Key("userId"),), projection=Projection.KEYS_ONLY,
-                    access_pattern="Which companies a signed-in user belongs to."),
-        GlobalIndex("by-email", partition=(Key("email"),),
-                    access_pattern="Match an accepted invitation's email to an existing user."),
+        GlobalIndex("by-user", partition=(Key("userId"),), projection=Projection.KEYS_ONLY),
+        GlobalIndex("by-email", partition=(Key("email"),)),
     ),
     classification="sensitive",
 )
@@ -42,10 +40,8 @@ company_expenses_table = _table(
     "company-expenses", "COMPANY_EXPENSES_TABLE_NAME", "Expenses, each booked to a project and contractor.",
     Key("companyId"), Key("expenseId"),
     indexes=(
-        GlobalIndex("by-company-and-date", partition=(Key("companyId"),), sort=(Key("createdAt", "N"),),
-                    access_pattern="A company's expenses in a date range (reports, dashboard)."),
-        GlobalIndex("by-project", partition=(Key("projectId"),), sort=(Key("createdAt", "N"),),
-                    access_pattern="A project's expenses by date (project cost report)."),
+        GlobalIndex("by-company-and-date", partition=(Key("companyId"),), sort=(Key("createdAt", "N"),)),
+        GlobalIndex("by-project", partition=(Key("projectId"),), sort=(Key("createdAt", "N"),)),
     ),
 )
 company_projects_table = _table(
@@ -62,53 +58,102 @@ company_works_table = _table(
 )
 invitations_table = _table(
     "invitations", "INVITATIONS_TABLE_NAME", "Pending invitations to join a company.", Key("invitationId"),
-    indexes=(GlobalIndex("by-email", partition=(Key("email"),),
-                         access_pattern="Show a newly signed-up user the invitations sent to their email."),),
+    indexes=(GlobalIndex("by-email", partition=(Key("email"),)),),
     classification="sensitive",
 )
 paddle_subscriptions_table = _table(
     "paddle-subscriptions", "PADDLE_SUBSCRIPTIONS_TABLE_NAME", "Paddle subscriptions, one per company plan.",
     Key("subscriptionId"),
     indexes=(
-        GlobalIndex("by-company", partition=(Key("companyId"),),
-                    access_pattern="A company's current subscription, for feature gating."),
-        GlobalIndex("by-customer", partition=(Key("customerId"),),
-                    access_pattern="Subscriptions of a Paddle customer, when a customer webhook arrives."),
+        GlobalIndex("by-company", partition=(Key("companyId"),)),
+        GlobalIndex("by-customer", partition=(Key("customerId"),)),
     ),
 )
 paddle_customers_table = _table(
     "paddle-customers", "PADDLE_CUSTOMERS_TABLE_NAME", "Paddle customers linked to companies.",
     Key("customerId"),
     indexes=(
-        GlobalIndex("by-company", partition=(Key("companyId"),),
-                    access_pattern="The Paddle customer of a company, to open checkout."),
-        GlobalIndex("by-email", partition=(Key("email"),),
-                    access_pattern="Link a Paddle customer created at checkout to the company by email."),
+        GlobalIndex("by-company", partition=(Key("companyId"),)),
+        GlobalIndex("by-email", partition=(Key("email"),)),
     ),
     classification="sensitive",
 )
 paddle_payments_table = _table(
     "paddle-payments", "PADDLE_PAYMENTS_TABLE_NAME", "Completed Paddle transactions.", Key("paymentId"),
-    indexes=(GlobalIndex("by-subscription", partition=(Key("subscriptionId"),), sort=(Key("createdAt", "N"),),
-                         access_pattern="Payment history of a subscription, newest first (billing page)."),),
+    indexes=(GlobalIndex("by-subscription", partition=(Key("subscriptionId"),), sort=(Key("createdAt", "N"),)),),
 )
 paddle_webhooks_table = _table(
     "paddle-webhooks", "PADDLE_WEBHOOKS_TABLE_NAME", "Every received Paddle webhook, for idempotent processing.",
     Key("eventId"),
-    indexes=(GlobalIndex("by-event-type", partition=(Key("eventType"),), sort=(Key("receivedAt", "N"),),
-                         access_pattern="Audit and replay webhooks of one event type in arrival order."),),
+    indexes=(GlobalIndex("by-event-type", partition=(Key("eventType"),), sort=(Key("receivedAt", "N"),)),),
 )
 paddle_webhook_dlq_table = _table(
     "paddle-webhook-dlq", "PADDLE_WEBHOOK_DLQ_TABLE_NAME", "Webhooks whose processing failed; cleaned up by TTL.",
     Key("eventId"),
-    indexes=(GlobalIndex("by-status", partition=(Key("status"),), sort=(Key("failedAt", "N"),),
-                         access_pattern="The retry worker takes failed webhooks, oldest first."),),
+    indexes=(GlobalIndex("by-status", partition=(Key("status"),), sort=(Key("failedAt", "N"),)),),
     ttl="ttl",
 )
 pending_payments_table = _table(
     "pending-payments", "PENDING_PAYMENTS_TABLE_NAME",
     f"Checkouts awaiting Paddle confirmation; expire after {PENDING_PAYMENT_EXPIRY_HOURS} hours.",
     Key("pendingPaymentId"), ttl="expiresAt",
+)
+
+
+API = "construction-expenses-api"
+
+
+def _query(name: str, table: TableSpec, index: str, reads: tuple[str, ...], per_second: float,
+           order: Order = Order.ASCENDING, between: bool = False) -> AccessPattern:
+    """A Query of one of the team's indexes, by its partition key (and a sort-key range with `between`)."""
+    gsi = next(i for i in table.global_indexes if i.name == index)
+    sort = SortCondition(gsi.sort[0], SortOperator.BETWEEN) if between and gsi.sort else None
+    return AccessPattern(name, table, consumer=API, operation=Operation.QUERY, index=index,
+                         key=KeyCondition(gsi.partition, sort=sort), order=order, reads=reads,
+                         rate=Rate(per_second, item_bytes=512, items_per_request=10))
+
+
+def _keys(table: TableSpec) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(k.name for _, k in key_attributes(table)))
+
+
+# One pattern per index, run by the team's API Lambda. The team names `by-email` ("simple GSI") and
+# `by-company-and-date` ("composite GSI"); the rest say what each index is for. Rates are planning figures.
+PATTERNS = (
+    _query("Simple GSI by-email: find a company by its owner's email at sign-in and sign-up", companies_table,
+           "by-email", ("companyId", "email", "name", "plan"), 20),
+    _query("Which companies a signed-in user belongs to", company_users_table, "by-user",
+           ("companyId", "userId"), 20),
+    _query("Match an accepted invitation's email to an existing user", company_users_table, "by-email",
+           ("companyId", "userId", "email", "role"), 2),
+    _query("Composite GSI by-company-and-date: a company's expenses in a date range (reports, dashboard)",
+           company_expenses_table, "by-company-and-date", (*_keys(company_expenses_table), "amount"), 20,
+           order=Order.DESCENDING, between=True),
+    _query("A project's expenses by date (project cost report)", company_expenses_table, "by-project",
+           (*_keys(company_expenses_table), "amount"), 5),
+    _query("Show a newly signed-up user the invitations sent to their email", invitations_table, "by-email",
+           ("invitationId", "companyId", "email", "role"), 2),
+    _query("A company's current subscription, for feature gating", paddle_subscriptions_table, "by-company",
+           ("subscriptionId", "companyId", "status", "planId"), 20),
+    _query("Subscriptions of a Paddle customer, when a customer webhook arrives", paddle_subscriptions_table,
+           "by-customer", ("subscriptionId", "customerId", "status"), 2),
+    _query("The Paddle customer of a company, to open checkout", paddle_customers_table, "by-company",
+           ("customerId", "companyId"), 2),
+    _query("Link a Paddle customer created at checkout to the company by email", paddle_customers_table,
+           "by-email", ("customerId", "companyId", "email"), 2),
+    _query("Payment history of a subscription, newest first (billing page)", paddle_payments_table,
+           "by-subscription", ("paymentId", "subscriptionId", "amount", "currency", "createdAt"), 5,
+           order=Order.DESCENDING),
+    _query("Audit and replay webhooks of one event type in arrival order", paddle_webhooks_table, "by-event-type",
+           ("eventId", "eventType", "receivedAt"), 1),
+    _query("The retry worker takes failed webhooks, oldest first", paddle_webhook_dlq_table, "by-status",
+           ("eventId", "status", "failedAt", "error"), 1),
+    AccessPattern("Record an expense", company_expenses_table, consumer=API, operation=Operation.PUT_ITEM,
+                  key=KeyCondition((Key("companyId"),), sort=SortCondition(Key("expenseId"), SortOperator.EQ)),
+                  rate=Rate(5, item_bytes=1024)),
+    AccessPattern("Record every received Paddle webhook, for idempotent processing", paddle_webhooks_table,
+                  consumer=API, operation=Operation.PUT_ITEM, key=KeyCondition((Key("eventId"),)),
+                  rate=Rate(5, item_bytes=2048)),
 )
 
 
@@ -122,4 +167,5 @@ FAMILY = FamilyDefinition(
         pending_payments_table,
     ),
     component_type="ConstructionExpenses",
+    patterns=PATTERNS,
 )

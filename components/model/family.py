@@ -1,9 +1,10 @@
-"""What the catalog knows of a table family: its config key, its tables and its Pulumi type name."""
+"""What the catalog knows of a table family: its config key, tables, access patterns and Pulumi type name."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from components.model.patterns import AccessPattern
 from components.model.spec import TableSpec
 
 # Part of every family component's Pulumi type token (`dynamodbTables:families:<component_type>`).
@@ -17,6 +18,8 @@ class FamilyDefinition:
     title: str
     tables: tuple[TableSpec, ...]
     component_type: str  # the last part of the component's type token
+    # Every call the family's consumer services make to its tables (components/model/patterns.py).
+    patterns: tuple[AccessPattern, ...] = ()
 
     @property
     def type_token(self) -> str:

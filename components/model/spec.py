@@ -50,10 +50,15 @@ class TableClass(StrEnum):
 
 @dataclass(frozen=True)
 class Key:
-    """One key attribute: a name and its DynamoDB scalar type."""
+    """One key attribute: a name and its DynamoDB scalar type.
+
+    `cardinality`, where known, is how many distinct values the attribute takes (a status: a handful);
+    the hot-key check (components/model/patterns.py) reads it. It is not part of the key's identity.
+    """
 
     name: str
     type: AttributeType = "S"
+    cardinality: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,6 @@ class GlobalIndex:
     sort: tuple[Key, ...] = ()
     projection: Projection = Projection.ALL
     non_key_attributes: tuple[str, ...] = ()
-    access_pattern: str = ""
     capacity: Capacity | None = None
 
 
@@ -85,7 +89,6 @@ class LocalIndex:
     sort: Key
     projection: Projection = Projection.ALL
     non_key_attributes: tuple[str, ...] = ()
-    access_pattern: str = ""
 
 
 @dataclass(frozen=True)
