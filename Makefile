@@ -36,6 +36,7 @@ local: setup
 	$(BIN)/tables migrate status --stack dev --local
 	$(BIN)/tables drift --stack dev --local
 	$(BIN)/tables local status
+	$(BIN)/tables patterns verify --stack dev --local --quiet
 
 local-down: setup
 	$(BIN)/tables local down

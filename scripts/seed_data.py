@@ -1,7 +1,9 @@
-"""Development seed data for the creator platform, shop import and items families.
+"""Development seed data for the creator platform, shop import, items and construction-expenses families.
 
-The items team's five sample items, plus sample shops, jobs and import history, and creators,
-products and analytics events. Products are written in their pre-0001 shape, without creatorId,
+The items team's five sample items, plus sample shops, jobs and import history, creators,
+products, analytics events and daily summaries, and a few companies with their users, expenses,
+invitations and Paddle billing records: enough for every declared access pattern to find an item
+(`tables patterns verify`). Products are written in their pre-0001 shape, without creatorId,
 so migration 0001 has real work to do locally. Keys are deterministic, so seeding twice
 overwrites the same items instead of adding copies. Key attributes and retention periods come
 from the table specs. Never for prod.
@@ -19,9 +21,21 @@ from typing import Any
 
 from ulid import ULID
 
+from components.families.construction_expenses import (
+    companies_table,
+    company_expenses_table,
+    company_users_table,
+    invitations_table,
+    paddle_customers_table,
+    paddle_payments_table,
+    paddle_subscriptions_table,
+    paddle_webhook_dlq_table,
+    paddle_webhooks_table,
+)
 from components.families.creator_platform import (
     ANALYTICS_RETENTION_DAYS,
     analytics_events_table,
+    analytics_summaries_table,
     creators_table,
     products_table,
 )
@@ -130,6 +144,75 @@ def _analytics_events(now: float) -> list[dict[str, Any]]:
             for slug, _ in CREATORS for n in range(1, 6)]
 
 
+def _analytics_summaries(now: float) -> list[dict[str, Any]]:
+    return [{"creatorId": stable_id("creator", slug), "date": time.strftime("%Y-%m-%d", time.gmtime(now - d * DAY)),
+             "pageViews": 40 + 7 * d, "clicks": 5 + d}
+            for slug, _ in CREATORS for d in range(1, 4)]
+
+
+# Construction expenses: two companies, each with an owner, a project's expenses and a Paddle subscription.
+COMPANIES = [("acme-builders", "Acme Builders", "owner@acme-builders.example"),
+             ("north-roofing", "North Roofing", "office@north-roofing.example")]
+
+
+def _company(slug: str) -> str:
+    return stable_id("company", slug)
+
+
+def _companies(now: float) -> list[dict[str, Any]]:
+    return [{"companyId": _company(slug), "name": name, "email": email, "plan": "pro", "createdAt": int(now) - 90 * DAY}
+            for slug, name, email in COMPANIES]
+
+
+def _company_users(now: float) -> list[dict[str, Any]]:
+    return [{"companyId": _company(slug), "userId": stable_id("user", slug), "email": email, "role": "owner"}
+            for slug, _, email in COMPANIES]
+
+
+def _company_expenses(now: float) -> list[dict[str, Any]]:
+    return [{"companyId": _company(slug), "expenseId": stable_id("expense", slug, str(n)),
+             "projectId": stable_id("project", slug), "contractorId": stable_id("contractor", slug),
+             "amount": 1200 + 150 * n, "createdAt": int(now) - n * DAY}
+            for slug, _, _ in COMPANIES for n in range(1, 4)]
+
+
+def _invitations(now: float) -> list[dict[str, Any]]:
+    return [{"invitationId": stable_id("invitation", slug), "companyId": _company(slug),
+             "email": f"foreman@{slug}.example", "role": "member", "status": "pending"}
+            for slug, _, _ in COMPANIES]
+
+
+def _paddle_subscriptions(now: float) -> list[dict[str, Any]]:
+    return [{"subscriptionId": f"sub_{stable_id('subscription', slug)[:8]}", "companyId": _company(slug),
+             "customerId": f"ctm_{stable_id('customer', slug)[:8]}", "status": "active", "planId": "pro-monthly"}
+            for slug, _, _ in COMPANIES]
+
+
+def _paddle_customers(now: float) -> list[dict[str, Any]]:
+    return [{"customerId": f"ctm_{stable_id('customer', slug)[:8]}", "companyId": _company(slug), "email": email}
+            for slug, _, email in COMPANIES]
+
+
+def _paddle_payments(now: float) -> list[dict[str, Any]]:
+    return [{"paymentId": f"txn_{stable_id('payment', slug, str(m))[:8]}",
+             "subscriptionId": f"sub_{stable_id('subscription', slug)[:8]}", "amount": 4900, "currency": "USD",
+             "createdAt": int(now) - m * 30 * DAY}
+            for slug, _, _ in COMPANIES for m in range(1, 3)]
+
+
+def _paddle_webhooks(now: float) -> list[dict[str, Any]]:
+    kinds = ["subscription.created", "transaction.completed", "transaction.completed"]
+    return [{"eventId": f"evt_{stable_id('webhook', str(n))[:8]}", "eventType": kind,
+             "receivedAt": int(now) - (len(kinds) - n) * 3600, "processed": True}
+            for n, kind in enumerate(kinds)]
+
+
+def _paddle_webhook_dlq(now: float) -> list[dict[str, Any]]:
+    return [{"eventId": f"evt_{stable_id('failed-webhook', str(n))[:8]}", "status": "failed",
+             "failedAt": int(now) - n * 600, "error": "customer not found", "ttl": int(now) + 14 * DAY}
+            for n in range(1, 3)]
+
+
 SEED_TABLES = [
     SeedTable(items_table, _items, "status"),
     SeedTable(shops_table, _shops, "plan"),
@@ -137,6 +220,16 @@ SEED_TABLES = [
     SeedTable(import_history_table, _import_history, "status"),
     SeedTable(products_table, _products),
     SeedTable(analytics_events_table, _analytics_events, "type"),
+    SeedTable(analytics_summaries_table, _analytics_summaries),
+    SeedTable(companies_table, _companies),
+    SeedTable(company_users_table, _company_users),
+    SeedTable(company_expenses_table, _company_expenses),
+    SeedTable(invitations_table, _invitations, "status"),
+    SeedTable(paddle_subscriptions_table, _paddle_subscriptions, "status"),
+    SeedTable(paddle_customers_table, _paddle_customers),
+    SeedTable(paddle_payments_table, _paddle_payments),
+    SeedTable(paddle_webhooks_table, _paddle_webhooks, "eventType"),
+    SeedTable(paddle_webhook_dlq_table, _paddle_webhook_dlq, "status"),
 ]
 
 
@@ -211,5 +304,10 @@ def _load(client: DynamoDBClient, resource: DynamoDBServiceResource, targets: li
             creator_key = tuple(k.name for k in creators_table.primary_key)
             report.cleared[creators] = clear_table(resource.Table(creators), creator_key)
         for slug, display_name in CREATORS:
-            ensure_creator(client, creators, slug, display_name, creator_id=stable_id("creator", slug))
+            creator_id = ensure_creator(client, creators, slug, display_name,
+                                        creator_id=stable_id("creator", slug)).creator_id
+            # The Cognito user that owns the profile (the creator platform links them after sign-up).
+            client.update_item(TableName=creators, Key={"id": {"S": creator_id}},
+                               UpdateExpression="SET userId = :user",
+                               ExpressionAttributeValues={":user": {"S": f"cognito-{slug}"}})
         report.tables[creators] = Counter({"creators": len(CREATORS)})

@@ -18,7 +18,7 @@ import boto3
 import pytest
 
 from components.families import plan_from_stack_file
-from components.families.construction_expenses import companies_table
+from components.families.construction_expenses import pending_payments_table
 from components.families.creator_platform import creators_table, products_table
 from components.families.items_service import items_table
 from components.families.migration_history import migrations_table
@@ -447,8 +447,8 @@ def test_an_environment_that_applied_the_first_source_of_0001_still_agrees(moto:
 
 def test_seed_loads_dev_data_and_clear_empties_only_the_seeded_tables(moto: Endpoint, moto_client: Any) -> None:
     fresh_dev_tables(moto_client)
-    other = name_of(companies_table)
-    moto_client.put_item(TableName=other, Item={"companyId": {"S": "c-1"}})
+    other = name_of(pending_payments_table)
+    moto_client.put_item(TableName=other, Item={"pendingPaymentId": {"S": "c-1"}})
     moto_client.put_item(TableName=name_of(items_table), Item={"id": {"S": "not-seed"},
                                                                             "status": {"S": "active"}})
     code, out, err = cli(moto, "seed")
@@ -466,7 +466,7 @@ def test_seed_loads_dev_data_and_clear_empties_only_the_seeded_tables(moto: Endp
     assert code == 0, err
     assert "cleared items-dev: 6 items deleted" in out
     assert len(moto_client.scan(TableName="items-dev")["Items"]) == 5  # the stray item went with --clear
-    assert moto_client.scan(TableName=other)["Items"] == [{"companyId": {"S": "c-1"}}]  # not a seeded table
+    assert moto_client.scan(TableName=other)["Items"] == [{"pendingPaymentId": {"S": "c-1"}}]  # not a seeded table
 
 
 def test_seed_refuses_prod(moto: Endpoint, aws_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,7 +11,7 @@ by `tables access`.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from components.model.access import AccessLevel, ConsumerPlan, policy_document, table_arn
@@ -34,7 +34,7 @@ class PlannedPattern:
     plan: TablePlan
 
 
-def planned_patterns(plans: Sequence[TablePlan], patterns_by_family: dict[str, Sequence[AccessPattern]]
+def planned_patterns(plans: Sequence[TablePlan], patterns_by_family: Mapping[str, Sequence[AccessPattern]]
                      ) -> list[PlannedPattern]:
     found = []
     for plan in plans:

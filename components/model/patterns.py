@@ -153,7 +153,8 @@ class AccessPattern:
 
 
 def find_index(spec: TableSpec, name: str) -> GlobalIndex | LocalIndex | None:
-    return next((i for i in (*spec.global_indexes, *spec.local_indexes) if i.name == name), None)
+    indexes: list[GlobalIndex | LocalIndex] = [*spec.global_indexes, *spec.local_indexes]
+    return next((index for index in indexes if index.name == name), None)
 
 
 def key_of(spec: TableSpec, index: GlobalIndex | LocalIndex | None) -> tuple[tuple[Key, ...], tuple[Key, ...]]:
@@ -201,7 +202,8 @@ def validate_pattern(family: str, pattern: AccessPattern) -> None:
     if pattern.index is not None:
         index = find_index(spec, pattern.index)
         if index is None:
-            declared = ", ".join(i.name for i in (*spec.global_indexes, *spec.local_indexes)) or "none"
+            indexes: list[GlobalIndex | LocalIndex] = [*spec.global_indexes, *spec.local_indexes]
+            declared = ", ".join(i.name for i in indexes) or "none"
             raise fail(f"index '{pattern.index}' does not exist; the table's indexes: {declared}")
         if pattern.operation in KEYED_OPERATIONS:
             raise fail(f"{pattern.operation.value} addresses the table by its primary key; it cannot use "

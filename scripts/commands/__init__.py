@@ -8,6 +8,7 @@ from scripts.commands import (
     export,
     local,
     migrate,
+    patterns,
     plan,
     policy_check,
     restore,
@@ -16,4 +17,5 @@ from scripts.commands import (
     synth,
 )
 
-MODULES = [synth, create, drift, plan, export, scaffold, add_gsi, local, seed, migrate, access, restore, policy_check]
+MODULES = [synth, create, drift, plan, export, scaffold, add_gsi, local, seed, migrate, patterns, access, restore,
+           policy_check]

@@ -1,0 +1,121 @@
+"""`tables patterns verify`: every declared pattern runs as the real call on make local's tables."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import pytest
+
+from components.families import FAMILIES
+from scripts.cli import main
+from scripts.local_endpoint import Endpoint
+from tests.conftest import client_for, delete_all_tables
+
+DECLARED = sum(len(definition.patterns) for definition in FAMILIES.values())
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def make_local(endpoint: Endpoint, capsys: pytest.CaptureFixture[str]) -> None:
+    """What `make local` does to a fresh endpoint: create the dev stack's tables, seed them, migrate."""
+    for command in (["create"], ["seed"], ["migrate", "up"]):
+        code, _, err = run(capsys, *command, "--stack", "dev", "--endpoint-url", endpoint.url)
+        assert code == 0, f"{command}: {err}"
+
+
+def verify_json(endpoint: Endpoint, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
+    code, out, err = run(capsys, "patterns", "verify", "--stack", "dev", "--endpoint-url", endpoint.url, "--json")
+    assert err == ""
+    return code, json.loads(out)
+
+
+def assert_every_pattern_passes(report: dict[str, Any]) -> None:
+    assert len(report["patterns"]) == DECLARED
+    failing = [(p["pattern"], p["status"], p["detail"]) for p in report["patterns"] if p["status"] != "passed"]
+    assert failing == []
+    for found in report["patterns"]:
+        if found["operation"] in ("Query", "GetItem", "Scan", "BatchGetItem"):
+            assert found["items"] >= 1, found
+
+
+def test_every_declared_pattern_passes_on_make_locals_moto_tables(moto: Endpoint, moto_client: Any, aws_env: Any,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    make_local(moto, capsys)
+    code, report = verify_json(moto, capsys)
+    assert_every_pattern_passes(report)
+    assert code == 0
+    assert report["hotKeys"] == []
+    by_name = {p["pattern"]: p for p in report["patterns"]}
+    jobs = by_name["Jobs by status"]
+    assert jobs["call"] == 'Query Jobs-dev index status-createdAt-index: status = "queued" (ascending, limit 10)'
+    assert jobs["items"] == 3  # the seed data queues one job in each of its three shops
+    assert by_name["Create Item"]["call"] == (
+        'PutItem items-dev: id = "patterns-verify" (condition always false: nothing written)')
+    assert moto_client.get_item(TableName="items-dev", Key={"id": {"S": "patterns-verify"}}).get("Item") is None
+
+    code, out, _ = run(capsys, "patterns", "verify", "--stack", "dev", "--endpoint-url", moto.url)
+    assert code == 0
+    assert '         3 items, 1 read unit; examples: declared\n' in out  # moto's figure for the status query
+    writes = sum(1 for p in report["patterns"] if p["operation"] in ("PutItem", "UpdateItem", "DeleteItem"))
+    summary = (f"patterns verify: {DECLARED} patterns ({DECLARED - writes} reads run, {writes} writes checked without "
+               f"writing): {DECLARED} passed, 0 flagged, 0 failed\n")
+    assert out.endswith("\n\n" + summary)
+    # make local's last step: the one-line summary alone.
+    assert run(capsys, "patterns", "verify", "--stack", "dev", "--endpoint-url", moto.url, "--quiet") == (
+        0, summary, "")
+
+
+def test_every_declared_pattern_passes_on_dynamodb_local(dynamodb_local: Endpoint, aws_env: Any,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    delete_all_tables(client_for(dynamodb_local))
+    make_local(dynamodb_local, capsys)
+    code, report = verify_json(dynamodb_local, capsys)
+    assert_every_pattern_passes(report)
+    assert code == 0
+    # DynamoDB Local reports what each call consumed: a query of small items costs half a read unit.
+    query = next(p for p in report["patterns"] if p["pattern"] == "Jobs by status")
+    assert query["consumedCapacity"] == 0.5
+
+
+def test_a_pattern_that_returns_nothing_is_flagged_not_passed(moto: Endpoint, moto_client: Any, aws_env: Any,
+                                                             capsys: pytest.CaptureFixture[str],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    make_local(moto, capsys)
+    shop = FAMILIES["shop-import"]
+    by_status = next(p for p in shop.patterns if p.name == "Jobs by status")
+    nobody = dataclasses.replace(by_status, key=dataclasses.replace(by_status.key, example={"status": "paused"}))
+    monkeypatch.setitem(FAMILIES, "shop-import", dataclasses.replace(
+        shop, patterns=tuple(nobody if p is by_status else p for p in shop.patterns)))
+    code, report = verify_json(moto, capsys)
+    assert code == 1
+    [flagged] = [p for p in report["patterns"] if p["status"] != "passed"]
+    assert (flagged["pattern"], flagged["status"], flagged["items"], flagged["detail"]) == (
+        "Jobs by status", "flagged", 0, "returned no items: nothing shows that the pattern works")
+
+
+def test_unseeded_tables_flag_every_read_and_fail_nothing(moto: Endpoint, moto_client: Any, aws_env: Any,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "create", "--stack", "dev", "--endpoint-url", moto.url)
+    assert code == 0, err
+    code, report = verify_json(moto, capsys)
+    assert code == 1
+    statuses = {p["status"] for p in report["patterns"] if p["operation"] not in ("PutItem", "UpdateItem",
+                                                                                   "DeleteItem")}
+    assert statuses == {"flagged"}
+
+
+def test_a_missing_table_fails_its_patterns(moto: Endpoint, moto_client: Any, aws_env: Any,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    make_local(moto, capsys)
+    moto_client.delete_table(TableName="items-dev")
+    code, report = verify_json(moto, capsys)
+    assert code == 1
+    failed = {p["pattern"]: p["detail"] for p in report["patterns"] if p["status"] == "failed"}
+    assert set(failed) == {p.name for p in FAMILIES["items-service"].patterns}
+    assert all(detail.startswith("ResourceNotFoundException") for detail in failed.values())
