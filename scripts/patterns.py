@@ -20,7 +20,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from components.model.pattern_access import PlannedPattern
+from components.model.access import ConsumerPlan
+from components.model.pattern_access import PlannedPattern, wider_than_patterns
 from components.model.patterns import (
     PARTITION_WRITE_UNITS,
     AccessPattern,
@@ -371,3 +372,32 @@ def format_verification(verification: Verification, quiet: bool = False) -> str:
         lines += ["", "Hot keys (advisory):"] + [f"  {hot.text()}" for hot in verification.hot_keys]
     lines += ["", verification.summary()]
     return "\n".join(lines).strip("\n")
+
+
+# --- `tables access --patterns` -------------------------------------------------------------------
+
+def _call_shape(item: PlannedPattern) -> str:
+    pattern = item.pattern
+    return f"{pattern.operation.value} {item.plan.name}" + (f" index {pattern.index}" if pattern.index else "")
+
+
+def consumer_patterns(consumers: Sequence[ConsumerPlan], planned: Sequence[PlannedPattern]
+                      ) -> dict[str, list[dict[str, Any]]]:
+    """Per consumer (configured ones first, then any only the patterns name), the patterns it runs."""
+    names = [c.name for c in consumers] + sorted({p.pattern.consumer for p in planned} - {c.name for c in consumers})
+    return {name: [{"pattern": p.pattern.name, "call": _call_shape(p), "family": p.family,
+                    "perSecond": p.pattern.rate.per_second, "writes": p.pattern.writes}
+                   for p in planned if p.pattern.consumer == name]
+            for name in names}
+
+
+def format_consumer_patterns(consumers: Sequence[ConsumerPlan], planned: Sequence[PlannedPattern]) -> str:
+    lines = []
+    for name, patterns in consumer_patterns(consumers, planned).items():
+        lines.append(f"{name}: {len(patterns)} pattern{'s' if len(patterns) != 1 else ''}")
+        width = max((len(p["call"]) for p in patterns), default=0)
+        lines += [f"  {p['call']:<{width}}  {p['pattern']} ({p['perSecond']:g}/s at peak)" for p in patterns]
+    notes = wider_than_patterns(consumers, planned)
+    if notes:
+        lines += ["", "Grants wider than the patterns (advice):"] + [f"  {note}" for note in notes]
+    return "\n".join(lines)

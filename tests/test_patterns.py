@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -191,8 +192,6 @@ def dev_config() -> dict[str, str]:
 
 
 def with_consumers(config: dict[str, str], change: dict[str, object]) -> dict[str, str]:
-    import json
-
     consumers = json.loads(config["dynamodb-tables:consumers"])
     consumers.update(change)
     return {**config, "dynamodb-tables:consumers": json.dumps(consumers)}
@@ -226,8 +225,6 @@ def test_a_consumer_that_writes_by_pattern_but_is_granted_only_reads_is_refused(
 
 
 def test_a_pattern_whose_consumer_is_not_configured_is_refused() -> None:
-    import json
-
     config = dev_config()
     consumers = json.loads(config["dynamodb-tables:consumers"])
     del consumers["items-service"]
@@ -289,3 +286,43 @@ def test_declared_rates_are_typed_for_the_cost_work() -> None:
     assert (reads.reads_per_second, reads.writes_per_second, reads.rate.item_bytes, reads.consistency) == (
         5, 0, 512, Consistency.EVENTUAL)
     assert reads.order is Order.ASCENDING
+
+
+def test_tables_access_patterns_lists_each_consumers_patterns(capsys: pytest.CaptureFixture[str]) -> None:
+    from scripts.cli import main
+
+    assert main(["access", "--stack", "dev", "--patterns"]) == 0
+    out = capsys.readouterr().out
+    assert "\n".join([
+        "shop-import-jobs: 4 patterns",
+        "  GetItem Shops-dev                            Shop lookups by domain, from the import jobs (10/s at peak)",
+        "  Query Jobs-dev index status-createdAt-index  Jobs by status (5/s at peak)",
+        "  UpdateItem Jobs-dev                          Track import/export jobs: status and progress (8/s at peak)",
+        "  PutItem ImportHistory-dev                    Historical record of imports (2/s at peak)",
+        "items-service: 7 patterns"]) in out
+    # The dev stack grants the family-wide read-write; where a consumer's patterns only read, that is advice.
+    assert ("  creator-api may write dev-AnalyticsSummariesTable, but its patterns there only read: grant read\n"
+            in out)
+    assert main(["access", "--stack", "dev", "--patterns", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["consumers"]["analytics-aggregator"] == [
+        {"pattern": "Store aggregated daily analytics metrics", "call": "PutItem dev-AnalyticsSummariesTable",
+         "family": "creator-platform", "perSecond": 5, "writes": True}]
+
+
+def test_a_policy_that_leaves_out_an_index_a_pattern_queries_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from components.model import access, pattern_access
+
+    def tables_only(consumer: access.ConsumerPlan, partition: str, region: str, account: str) -> dict[str, object]:
+        document = access.policy_document(consumer, partition, region, account)
+        for statement in document["Statement"]:
+            statement["Resource"] = [r for r in statement["Resource"] if "/index/" not in r]
+        return document
+
+    monkeypatch.setattr(pattern_access, "policy_document", tables_only)
+    with pytest.raises(ModelError) as raised:
+        stack_from_config(dev_config(), "dev")
+    assert str(raised.value) == (
+        "stack 'dev', family 'creator-platform', table 'creators', access pattern 'Looking up creators by their URL "
+        "slug': the policy of consumer 'creator-api' does not allow dynamodb:Query on index slug-index of "
+        "dev-CreatorsTable")

@@ -117,16 +117,16 @@ def _keys(table: TableSpec) -> tuple[str, ...]:
     return tuple(dict.fromkeys(k.name for _, k in key_attributes(table)))
 
 
-# One pattern per index, run by the team's API Lambda. The team names `by-email` ("simple GSI") and
-# `by-company-and-date` ("composite GSI"); the rest say what each index is for. Rates are planning figures.
+# One pattern per index, run by the team's API Lambda. The team names `by-email` and `by-company-and-date`
+# (its simple and composite GSI examples); the rest say what each index is for. Rates are planning figures.
 PATTERNS = (
-    _query("Simple GSI by-email: find a company by its owner's email at sign-in and sign-up", companies_table,
+    _query("by-email: find a company by its owner's email at sign-in and sign-up", companies_table,
            "by-email", ("companyId", "email", "name", "plan"), 20),
     _query("Which companies a signed-in user belongs to", company_users_table, "by-user",
            ("companyId", "userId"), 20),
     _query("Match an accepted invitation's email to an existing user", company_users_table, "by-email",
            ("companyId", "userId", "email", "role"), 2),
-    _query("Composite GSI by-company-and-date: a company's expenses in a date range (reports, dashboard)",
+    _query("by-company-and-date: a company's expenses in a date range (reports, dashboard)",
            company_expenses_table, "by-company-and-date", (*_keys(company_expenses_table), "amount"), 20,
            order=Order.DESCENDING, between=True),
     _query("A project's expenses by date (project cost report)", company_expenses_table, "by-project",

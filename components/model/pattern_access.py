@@ -80,7 +80,7 @@ def check_pattern_grants(stack: str, consumers: Sequence[ConsumerPlan], planned:
             document = policy_document(consumer, PARTITION, REGION, ACCOUNT)
             action = f"dynamodb:{pattern.operation.value}"
             if not _covers(document, action, arn):
-                raise ModelError(f"{where}: consumer '{consumer.name}''s policy does not allow {action} on index "
+                raise ModelError(f"{where}: the policy of consumer '{consumer.name}' does not allow {action} on index "
                                  f"{pattern.index} of {plan.name}")
 
 

@@ -22,6 +22,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
                     "table, one column per consumer (R read, W write, RW read-write, S stream; R+S both). The "
                     "same grants become each consumer's IAM policy in the Pulumi program.")
     parser.add_argument("--stack", required=True, help="stack name (Pulumi.<stack>.yaml)")
+    parser.add_argument("--patterns", action="store_true",
+                        help="list, per consumer, the access patterns it runs (and grants wider than them)")
     parser.set_defaults(handler=run)
 
 
@@ -30,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
     from components.model.access import levels_text
 
     plans, consumers = consumers_from_stack_file(project(args).root, args.stack)
+    if args.patterns:
+        return _patterns(args, plans, consumers)
     if args.json:
         print_json({
             "consumers": {c.name: {"role": c.role_name, "environment": c.environment(),
@@ -53,4 +57,18 @@ def run(args: argparse.Namespace) -> int:
     unused = [p.name for p in plans if not any(p.name in c.levels() for c in consumers)]
     print(f"\n{len(consumers)} consumers, {len(plans)} tables; R read, W write, RW read-write, S stream"
           + (f"; no consumer: {', '.join(unused)}" if unused else ""))
+    return 0
+
+
+def _patterns(args: argparse.Namespace, plans: Any, consumers: Any) -> int:
+    from components.families import patterns_by_family
+    from components.model.pattern_access import planned_patterns, wider_than_patterns
+    from scripts.patterns import consumer_patterns, format_consumer_patterns
+
+    planned = planned_patterns(plans, patterns_by_family())
+    if args.json:
+        print_json({"consumers": consumer_patterns(consumers, planned),
+                    "widerThanPatterns": wider_than_patterns(consumers, planned)})
+    else:
+        print(format_consumer_patterns(consumers, planned))
     return 0
