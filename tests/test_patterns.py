@@ -326,3 +326,23 @@ def test_a_policy_that_leaves_out_an_index_a_pattern_queries_is_refused(monkeypa
         "stack 'dev', family 'creator-platform', table 'creators', access pattern 'Looking up creators by their URL "
         "slug': the policy of consumer 'creator-api' does not allow dynamodb:Query on index slug-index of "
         "dev-CreatorsTable")
+
+
+def test_the_hot_key_policy_warns_on_the_status_index_at_2000_writes_and_not_at_10(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from policies.dynamodb.hot_keys import dynamodb_table_gsi_partition_key_not_hot as policy
+    from tests.test_policies import violations
+
+    jobs = {"name": "Jobs-dev", "hashKey": "jobId", "tags": {"family": "shop-import", "environment": "dev"},
+            "globalSecondaryIndexes": [
+                {"name": "shopDomain-createdAt-index", "projectionType": "ALL",
+                 "keySchemas": [{"attributeName": "shopDomain", "keyType": "HASH"}]},
+                {"name": "status-createdAt-index", "projectionType": "ALL",
+                 "keySchemas": [{"attributeName": "status", "keyType": "HASH"}]}]}
+    shop = FAMILIES["shop-import"]
+    monkeypatch.setitem(FAMILIES, "shop-import", dataclasses.replace(shop, patterns=tuple(with_job_writes(2000))))
+    assert violations(policy, jobs) == [hot_keys(jobs_table, with_job_writes(2000))[0].text() + "."]
+    assert violations(policy, jobs)[0].startswith("hot key: jobs index status-createdAt-index: partition key "
+                                                  "'status' has 4 distinct values (declared)")
+    monkeypatch.setitem(FAMILIES, "shop-import", dataclasses.replace(shop, patterns=tuple(with_job_writes(10))))
+    assert violations(policy, jobs) == []

@@ -119,3 +119,22 @@ def test_a_missing_table_fails_its_patterns(moto: Endpoint, moto_client: Any, aw
     failed = {p["pattern"]: p["detail"] for p in report["patterns"] if p["status"] == "failed"}
     assert set(failed) == {p.name for p in FAMILIES["items-service"].patterns}
     assert all(detail.startswith("ResourceNotFoundException") for detail in failed.values())
+
+
+def test_verify_notes_the_hot_status_index_at_2000_writes_a_second(moto: Endpoint, moto_client: Any, aws_env: Any,
+                                                                  capsys: pytest.CaptureFixture[str],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    make_local(moto, capsys)
+    shop = FAMILIES["shop-import"]
+    jobs_writes = [p for p in shop.patterns if p.table.key == "jobs" and p.writes]
+    faster = tuple(dataclasses.replace(p, rate=dataclasses.replace(p.rate, per_second=1000)) if p in jobs_writes
+                   else p for p in shop.patterns)
+    monkeypatch.setitem(FAMILIES, "shop-import", dataclasses.replace(shop, patterns=faster))
+    code, report = verify_json(moto, capsys)
+    assert code == 0  # advice: the patterns themselves still pass
+    assert report["hotKeys"] == [
+        "hot key: jobs index status-createdAt-index: partition key 'status' has 4 distinct values (declared) and the "
+        "table's declared peak of 2,000 write units/s can all land on one of them, over the 1,000 write units/s one "
+        "partition takes; shard it: write 'status' as <value>#<0..1> (a random or calculated suffix, 2 shards per "
+        "value) and query the 2 shards in parallel"]
+    assert report["summary"].endswith("; 1 hot-key warning")

@@ -22,7 +22,7 @@ CONFIGURABLE = ["dynamodb-table-deletion-protection-enabled", "dynamodb-table-re
                 "dynamodb-table-kms-key-allowed", "dynamodb-table-backup-vault-locked"]
 ALWAYS_MANDATORY = ["dynamodb-table-encryption-enabled", "dynamodb-table-point-in-time-recovery-enabled",
                     "dynamodb-table-billing-mode-on-demand"]
-ALWAYS_ADVISORY = ["dynamodb-table-throttle-alarms-present"]
+ALWAYS_ADVISORY = ["dynamodb-table-throttle-alarms-present", "dynamodb-table-gsi-partition-key-not-hot"]
 STACK_POLICIES = {"dynamodb-table-name-environment-prefixed", "dynamodb-table-in-backup-plan",
                   "dynamodb-table-throttle-alarms-present", "dynamodb-table-backup-vault-locked"}
 
@@ -50,7 +50,8 @@ def test_get_analyzer_info_describes_the_pack(pack: PolicyPackClient) -> None:
     kinds = {p.name: p.policy_type for p in info.policies}
     assert set(kinds) == set(CONFIGURABLE + ALWAYS_MANDATORY + ALWAYS_ADVISORY)
     assert {k for k, v in kinds.items() if v == 2} == STACK_POLICIES  # POLICY_TYPE_STACK
-    assert {k for k, v in kinds.items() if v == 1} == set(CONFIGURABLE + ALWAYS_MANDATORY) - STACK_POLICIES
+    resource_policies = set(CONFIGURABLE + ALWAYS_MANDATORY + ALWAYS_ADVISORY) - STACK_POLICIES
+    assert {k for k, v in kinds.items() if v == 1} == resource_policies
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS)

@@ -18,6 +18,7 @@ from components.model.spec import GlobalIndex, Key, TableSpec
 
 JOB_RETENTION_DAYS = 90
 IMPORT_HISTORY_RETENTION_DAYS = 365
+SHOPS_AT_PEAK = 5000  # a planning figure for the hot-key check (components/model/patterns.py)
 
 shops_table = TableSpec(
     key="shops",
@@ -36,7 +37,9 @@ jobs_table = TableSpec(
     description=f"Import/export jobs; `jobId` is a ULID; expired {JOB_RETENTION_DAYS} days after creation.",
     partition=Key("jobId"),
     global_indexes=(
-        GlobalIndex("shopDomain-createdAt-index", partition=(Key("shopDomain"),), sort=(Key("createdAt"),)),
+        # One value per installed shop: thousands in production, whatever the three seeded shops suggest.
+        GlobalIndex("shopDomain-createdAt-index", partition=(Key("shopDomain", cardinality=SHOPS_AT_PEAK),),
+                    sort=(Key("createdAt"),)),
         # A job is queued, running, completed or failed: four values (see the hot-key check).
         GlobalIndex("status-createdAt-index", partition=(Key("status", cardinality=4),), sort=(Key("createdAt"),)),
     ),
