@@ -31,9 +31,11 @@ from components.model.spec import (
 
 # DynamoDB's largest item, 400 KB (Service, account, and table quotas: "Item size").
 MAX_ITEM_BYTES = 400 * 1024
-# What one partition serves, per second: 3,000 read units and 1,000 write units. Amazon DynamoDB
-# Developer Guide, "Designing partition keys to distribute your workload" / "Partitions and data
-# distribution" (docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html).
+# What one partition serves, per second, for a table and for a GSI alike: "each individual partition is
+# limited to 1000 write units per second and 3000 read units per second" (Amazon DynamoDB Developer Guide,
+# docs.aws.amazon.com/amazondynamodb/latest/developerguide/warm-throughput-scenarios.html; the limits apply
+# to "both table and global secondary index (GSI)": .../throttling-key-range-limit-exceeded-mitigation.html).
+# The fix AWS gives is write sharding with a random or calculated suffix: .../bp-partition-key-sharding.html.
 PARTITION_WRITE_UNITS = 1000
 PARTITION_READ_UNITS = 3000
 # A write unit covers an item of up to 1 KB; a (strongly consistent) read unit up to 4 KB.

@@ -1,8 +1,10 @@
 """Hot GSI partition keys: an index keyed on a handful of values, on a table the model expects to write fast.
 
-AWS's Developer Guide uses exactly this case ("Using write sharding to distribute workloads evenly";
-"Designing partition keys to distribute your workload": one partition takes at most 1,000 write units
-and 3,000 read units a second) as its example of a GSI whose write throttling slows the base table.
+One partition, of a table or of a GSI, takes at most 1,000 write units and 3,000 read units a second
+(Amazon DynamoDB Developer Guide, warm-throughput-scenarios.html and
+throttling-key-range-limit-exceeded-mitigation.html); a GSI keyed on a status concentrates writes on
+a few of them, and its write throttling slows writes to the base table. AWS's fix is write sharding
+with a random or calculated suffix (bp-partition-key-sharding.html).
 The table resource does not say how fast it is written: the policy finds the table's spec and its
 declared access patterns in the catalog by the `family` tag, and reports what
 `components/model/patterns.py:hot_keys` finds from the declared rates and key cardinalities. Advisory:
