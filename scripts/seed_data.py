@@ -311,3 +311,31 @@ def _load(client: DynamoDBClient, resource: DynamoDBServiceResource, targets: li
                                UpdateExpression="SET userId = :user",
                                ExpressionAttributeValues={":user": {"S": f"cognito-{slug}"}})
         report.tables[creators] = Counter({"creators": len(CREATORS)})
+
+
+def _static_values() -> dict[tuple[str, str], str]:
+    """(table key, attribute) -> a value every seeding writes the same, whatever the day: for the generated
+    docs' example queries (scripts/schema_docs.py). Generated ids and timestamps are not here."""
+    slug, _, email = COMPANIES[0]
+    return {
+        ("creators", "slug"): CREATORS[0][0],
+        ("creators", "userId"): f"cognito-{CREATORS[0][0]}",
+        ("jobs", "shopDomain"): SHOPS[0][0],
+        ("import-history", "shopDomain"): SHOPS[0][0],
+        ("companies", "email"): email,
+        ("company-users", "userId"): stable_id("user", slug),
+        ("company-users", "email"): email,
+        ("company-expenses", "companyId"): _company(slug),
+        ("company-expenses", "projectId"): stable_id("project", slug),
+        ("invitations", "email"): f"foreman@{slug}.example",
+        ("paddle-subscriptions", "companyId"): _company(slug),
+        ("paddle-subscriptions", "customerId"): f"ctm_{stable_id('customer', slug)[:8]}",
+        ("paddle-customers", "companyId"): _company(slug),
+        ("paddle-customers", "email"): email,
+        ("paddle-payments", "subscriptionId"): f"sub_{stable_id('subscription', slug)[:8]}",
+        ("paddle-webhooks", "eventType"): "transaction.completed",
+        ("paddle-webhook-dlq", "status"): "failed",
+    }
+
+
+STATIC_SEED_VALUES = _static_values()

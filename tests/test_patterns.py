@@ -346,3 +346,17 @@ def test_the_hot_key_policy_warns_on_the_status_index_at_2000_writes_and_not_at_
                                                   "'status' has 4 distinct values (declared)")
     monkeypatch.setitem(FAMILIES, "shop-import", dataclasses.replace(shop, patterns=tuple(with_job_writes(10))))
     assert violations(policy, jobs) == []
+
+
+def test_docs_draw_each_family_consumers_to_tables_to_indexes_with_pattern_labels() -> None:
+    from tests.project import PROJECT
+
+    text = PROJECT.docs_file.read_text()
+    assert text.count("```mermaid\nflowchart LR\n") == 4  # the four families with access patterns
+    assert "\n".join([
+        '  c_shop_import_jobs -->|"Shop lookups by domain, from the import jobs"| t_shops',
+        '  c_shop_import_jobs -->|"Jobs by status<br/>Track import/export jobs: status and progress"| t_jobs',
+        '  c_shop_import_jobs -->|"Historical record of imports"| t_import_history',
+        '  t_jobs -->|"Jobs by shop domain (shop-based job lists) (shop-import-app)"| i_jobs_shopDomain_createdAt_index',
+        '  t_jobs -->|"Jobs by status (shop-import-jobs)"| i_jobs_status_createdAt_index',
+        "```"]) in text

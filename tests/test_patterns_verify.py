@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +16,9 @@ import pytest
 from components.families import FAMILIES
 from scripts.cli import main
 from scripts.local_endpoint import Endpoint
+from scripts.schema_docs import LOCAL_URL
 from tests.conftest import client_for, delete_all_tables
+from tests.project import PROJECT
 
 DECLARED = sum(len(definition.patterns) for definition in FAMILIES.values())
 
@@ -138,3 +145,23 @@ def test_verify_notes_the_hot_status_index_at_2000_writes_a_second(moto: Endpoin
         "partition takes; shard it: write 'status' as <value>#<0..1> (a random or calculated suffix, 2 shards per "
         "value) and query the 2 shards in parallel"]
     assert report["summary"].endswith("; 1 hot-key warning")
+
+
+def test_the_generated_example_queries_run_against_make_locals_endpoint(moto: Endpoint, moto_client: Any,
+                                                                        aws_env: Any,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    make_local(moto, capsys)
+    text = PROJECT.docs_file.read_text()
+    commands = [block for block in re.findall(r"```bash\n(.*?)\n```", text, re.DOTALL) if "aws dynamodb query" in block]
+    queried = {pattern.name for d in FAMILIES.values() for pattern in d.patterns
+               if pattern.index is not None and pattern.operation.value == "Query"}
+    # creator platform 4, shop import 2, items 2, construction expenses 13: every Query of an index, once
+    assert len(commands) == len(queried) == 4 + 2 + 2 + 13
+    # The AWS CLI from the venv (PyPI awscli), pointed at this test's moto instead of port 8000.
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1"}
+    for command in commands:
+        result = subprocess.run(["bash", "-euo", "pipefail", "-c", command.replace(LOCAL_URL, moto.url)],
+                                capture_output=True, text=True, env=env, check=False, timeout=120)
+        assert result.returncode == 0, f"{command}\n{result.stderr}"
+        assert json.loads(result.stdout)["Count"] >= 1, command
