@@ -357,6 +357,7 @@ def test_docs_draw_each_family_consumers_to_tables_to_indexes_with_pattern_label
         '  c_shop_import_jobs -->|"Shop lookups by domain, from the import jobs"| t_shops',
         '  c_shop_import_jobs -->|"Jobs by status<br/>Track import/export jobs: status and progress"| t_jobs',
         '  c_shop_import_jobs -->|"Historical record of imports"| t_import_history',
-        '  t_jobs -->|"Jobs by shop domain (shop-based job lists) (shop-import-app)"| i_jobs_shopDomain_createdAt_index',
+        '  t_jobs -->|"Jobs by shop domain (shop-based job lists) (shop-import-app)"| '
+        'i_jobs_shopDomain_createdAt_index',
         '  t_jobs -->|"Jobs by status (shop-import-jobs)"| i_jobs_status_createdAt_index',
         "```"]) in text
