@@ -12,7 +12,6 @@ from components.families import FAMILIES, check_patterns, stack_from_config
 from components.families.items_service import items_table
 from components.families.shop_import import PATTERNS as SHOP_PATTERNS
 from components.families.shop_import import jobs_table
-from components.model.config import load_stack_file
 from components.model.patterns import (
     AccessPattern,
     Consistency,
@@ -26,6 +25,7 @@ from components.model.patterns import (
     validate_pattern,
 )
 from components.model.spec import GlobalIndex, Key, ModelError, Projection, TableSpec
+from components.model.stack_file import load_stack_file
 from tests.project import PROJECT_DIR
 
 # The known-good pattern every validation case changes one thing of.
