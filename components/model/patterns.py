@@ -228,6 +228,7 @@ def validate_pattern(family: str, pattern: AccessPattern) -> None:
 
     if pattern.order is Order.DESCENDING and pattern.operation is not Operation.QUERY:
         raise fail(f"descending order on a {pattern.operation.value}; only a Query reads in sort-key order")
+    # Only a GSI: a Query of an LSI fetches unprojected attributes from the table (at extra read cost).
     if isinstance(index, GlobalIndex):
         projected = projected_attributes(spec, index)
         missing = [name for name in pattern.reads if projected is not None and name not in projected]
