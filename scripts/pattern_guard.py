@@ -3,8 +3,10 @@
 Deleting a GSI, or changing its keys or projection (which DynamoDB can only do by deleting it and
 building it again), makes every query on it fail until a new index is ACTIVE. When a family still
 declares a pattern on that index, a consumer service still runs that query: the plan stops (exit 3)
-and names the pattern and its consumer. `--allow-replace` does not lift it; removing the pattern in
-the same change does (the safe order: build the new index, move the pattern to it, then delete the old).
+and names the pattern and its consumer. For a deletion nothing but removing the pattern in the same
+change lifts it (the safe order: build the new index, move the pattern to it, then delete the old).
+A rebuild leaves an index the pattern can use once it is ACTIVE again: a person who accepts the
+outage names the table with `--allow-replace`, and the plan still names the pattern it interrupts.
 """
 
 from __future__ import annotations
@@ -28,15 +30,22 @@ class PatternBreak:
     family: str
     pattern: str
     consumer: str
+    allowed: bool = False  # a rebuild on a table named with --allow-replace
 
     def text(self) -> str:
-        return (f"{self.table}: this change {BREAKING[self.change_class]} index {self.index}, which access pattern "
+        text = (f"{self.table}: this change {BREAKING[self.change_class]} index {self.index}, which access pattern "
                 f"'{self.pattern}' (consumer {self.consumer}) queries; its calls fail until an index serves them "
-                f"again. Keep the index, or remove the pattern from the {self.family} family in the same change")
+                f"again. ")
+        if self.allowed:
+            return text + "Accepted with --allow-replace: the calls resume once the rebuilt index is ACTIVE"
+        if self.change_class is ChangeClass.INDEX_REBUILD:
+            return text + (f"Keep the index as it is, remove the pattern from the {self.family} family in the same "
+                           f"change, or accept the outage with --allow-replace {self.table}")
+        return text + f"Keep the index, or remove the pattern from the {self.family} family in the same change"
 
     def as_json(self) -> dict[str, Any]:
         return {"table": self.table, "index": self.index, "class": self.change_class.value, "family": self.family,
-                "pattern": self.pattern, "consumer": self.consumer}
+                "pattern": self.pattern, "consumer": self.consumer, "allowed": self.allowed}
 
 
 def pattern_breaks(stack_changes: StackChanges, planned: Sequence[PlannedPattern]) -> list[PatternBreak]:
@@ -49,6 +58,8 @@ def pattern_breaks(stack_changes: StackChanges, planned: Sequence[PlannedPattern
             index = change.field.split(".")[1]
             for item in planned:
                 if item.plan.name == table.plan.name and item.pattern.index == index:
+                    allowed = (change.change_class is ChangeClass.INDEX_REBUILD
+                               and table.plan.name in stack_changes.allowed)
                     found.append(PatternBreak(table.plan.name, index, change.change_class, item.family,
-                                              item.pattern.name, item.pattern.consumer))
+                                              item.pattern.name, item.pattern.consumer, allowed))
     return found

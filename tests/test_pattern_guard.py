@@ -48,7 +48,7 @@ def test_deleting_an_index_a_pattern_uses_is_exit_3_naming_the_pattern_and_its_c
     code, out = run_plan(capsys, moto)
     assert code == 3
     assert out.endswith(
-        "\n\nAccess patterns this change breaks (exit 3; --allow-replace does not lift it):\n"
+        "\n\nAccess patterns this change interrupts:\n"
         "  Jobs-dev: this change deletes index status-createdAt-index, which access pattern 'Jobs by status' "
         "(consumer shop-import-jobs) queries; its calls fail until an index serves them again. Keep the index, or "
         "remove the pattern from the shop-import family in the same change\n")
@@ -59,7 +59,8 @@ def test_deleting_an_index_a_pattern_uses_is_exit_3_naming_the_pattern_and_its_c
     assert report["exitCode"] == 3 and report["notAllowed"] == []
     assert report["patternBreaks"] == [{"table": "Jobs-dev", "index": "status-createdAt-index",
                                         "class": "index-delete", "family": "shop-import",
-                                        "pattern": "Jobs by status", "consumer": "shop-import-jobs"}]
+                                        "pattern": "Jobs by status", "consumer": "shop-import-jobs",
+                                        "allowed": False}]
 
 
 def test_removing_the_pattern_in_the_same_change_leaves_the_usual_index_delete_verdict(
@@ -69,15 +70,15 @@ def test_removing_the_pattern_in_the_same_change_leaves_the_usual_index_delete_v
     code, out = run_plan(capsys, moto)
     assert code == 3  # an index deletion is destructive: a person names the table
     assert "status-createdAt-index is deleted: queries on it start failing" in out
-    assert "Access patterns this change breaks" not in out
+    assert "Access patterns this change interrupts" not in out
     code, out = run_plan(capsys, moto, "--allow-replace", "Jobs-dev", "--json")
     assert code == 1
     assert json.loads(out)["patternBreaks"] == []
 
 
-def test_re_projecting_an_index_a_pattern_uses_is_exit_3(moto: Endpoint, dev_tables: Any, aws_env: Any,
-                                                        capsys: pytest.CaptureFixture[str],
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_re_projecting_an_index_a_pattern_uses_is_exit_3_until_a_person_accepts_the_outage(
+        moto: Endpoint, dev_tables: Any, aws_env: Any, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
     from components.model.spec import Projection
 
     shop = FAMILIES["shop-import"]
@@ -86,10 +87,18 @@ def test_re_projecting_an_index_a_pattern_uses_is_exit_3(moto: Endpoint, dev_tab
         by_domain, dataclasses.replace(by_status, projection=Projection.INCLUDE, non_key_attributes=("type",))))
     monkeypatch.setitem(FAMILIES, "shop-import", dataclasses.replace(
         shop, tables=tuple(jobs if spec.key == "jobs" else spec for spec in shop.tables)))
-    code, out = run_plan(capsys, moto, "--allow-replace", "Jobs-dev", "--json")
+    code, out = run_plan(capsys, moto)
     assert code == 3
-    assert [(b["index"], b["class"], b["pattern"]) for b in json.loads(out)["patternBreaks"]] == [
-        ("status-createdAt-index", "index-rebuild", "Jobs by status")]
+    assert out.endswith(
+        "Jobs-dev: this change deletes and rebuilds index status-createdAt-index, which access pattern 'Jobs by "
+        "status' (consumer shop-import-jobs) queries; its calls fail until an index serves them again. Keep the "
+        "index as it is, remove the pattern from the shop-import family in the same change, or accept the outage "
+        "with --allow-replace Jobs-dev\n")
+    # The index comes back with the new projection: a person may accept the outage, and is told whose it is.
+    code, out = run_plan(capsys, moto, "--allow-replace", "Jobs-dev", "--json")
+    assert code == 1
+    assert [(b["index"], b["class"], b["pattern"], b["allowed"]) for b in json.loads(out)["patternBreaks"]] == [
+        ("status-createdAt-index", "index-rebuild", "Jobs by status", True)]
 
 
 def test_an_unchanged_stack_breaks_no_pattern(moto: Endpoint, dev_tables: Any, aws_env: Any,

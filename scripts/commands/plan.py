@@ -3,7 +3,8 @@
 Exit 0: nothing to do; 1: safe changes pending; 3: a replacement, index rebuild, index deletion or stream
 cycle on a table not named with --allow-replace, a change AWS rejects as one step, a change `pulumi up`
 will not apply (key attribute types), an adoption whose import fails, the deletion or rebuild of an
-index a declared access pattern uses (scripts/pattern_guard.py), or (with --pulumi-preview) a table on
+index a declared access pattern uses (a rebuild named with --allow-replace aside:
+scripts/pattern_guard.py), or (with --pulumi-preview) a table on
 which Pulumi's own preview and the plan disagree. The deploy workflow runs it before every `pulumi up`;
 the pull-request workflow posts its `--format markdown` output.
 """
@@ -33,8 +34,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
                     "blocked (AWS rejects it as one step) or not-applied (pulumi up leaves it undone: key attribute "
                     "types). Tables the stack adopts get an import check. Exit 0 nothing to do, 1 safe changes "
                     "pending, 3 destructive changes on tables not named with --allow-replace, blocked or "
-                    "not-applied changes, an import that fails, or a deleted or rebuilt index a declared access "
-                    "pattern uses (--allow-replace does not lift that; removing the pattern does).")
+                    "not-applied changes, an import that fails, or a deleted index a declared access pattern uses "
+                    "(removing the pattern lifts that, --allow-replace does not; it does accept a rebuild).")
     parser.add_argument("--stack", required=True, help="the stack whose declared tables to plan (Pulumi.<stack>.yaml)")
     parser.add_argument("--allow-replace", nargs="+", default=[], metavar="TABLE",
                         help="table names (or family.key) on which a person accepts destructive changes")
@@ -82,13 +83,12 @@ def run(args: argparse.Namespace) -> int:
     stack_changes = plan_changes(client, plans, args.stack, args.where, allowed,
                                  rate=args.backfill_rate or DEFAULT_BACKFILL_ITEMS_PER_SECOND, previous=previous)
     comparison = compare_preview(stack_changes, preview) if preview else None
-    # A declared pattern on an index this change deletes or rebuilds: exit 3 whatever --allow-replace says.
+    # A declared pattern on an index this change deletes (or rebuilds, unless allowed): exit 3.
     breaks = pattern_breaks(stack_changes, planned_patterns(plans, patterns_by_family()))
     exit_code = comparison.exit_code() if comparison else stack_changes.exit_code()
-    if breaks:
+    if any(not found.allowed for found in breaks):
         exit_code = DESTRUCTIVE_PENDING
-    broken = "\n".join(["Access patterns this change breaks (exit 3; --allow-replace does not lift it):",
-                         *(f"  {found.text()}" for found in breaks)])
+    broken = "\n".join(["Access patterns this change interrupts:", *(f"  {found.text()}" for found in breaks)])
     if args.json:
         print_json({**stack_changes.as_json(), "exitCode": exit_code,
                     "pulumiPreview": comparison.as_json() if comparison else None,
