@@ -14,7 +14,7 @@ import fnmatch
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from components.model.access import AccessLevel, ConsumerPlan, policy_document, table_arn
+from components.model.access import AccessLevel, ConsumerPlan, levels_text, policy_document, table_arn
 from components.model.patterns import AccessPattern
 from components.model.plan import TablePlan
 from components.model.spec import ModelError
@@ -68,10 +68,10 @@ def check_pattern_grants(stack: str, consumers: Sequence[ConsumerPlan], planned:
         if consumer is None:
             raise ModelError(f"{where}: consumer '{pattern.consumer}' runs it, but dynamodb-tables:consumers does "
                              f"not declare it; declare it with access to {item.family}.{plan.spec.key}")
-        level = consumer.levels().get(plan.name)
+        levels = consumer.levels().get(plan.name, ())
         needed, allowed = ("write", WRITES) if pattern.writes else ("read", READS)
-        if level not in allowed:
-            given = f"granted {level.value}" if level is not None else "granted nothing"
+        if not any(level in allowed for level in levels):
+            given = f"granted {levels_text(levels)}" if levels else "granted nothing"
             raise ModelError(f"{where}: {pattern.operation.value} needs {needed} access, but consumer "
                              f"'{consumer.name}' is {given} on {plan.name}; grant {needed} or read-write in "
                              f"dynamodb-tables:consumers.{consumer.name}.access")
