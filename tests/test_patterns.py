@@ -298,8 +298,7 @@ def test_tables_access_patterns_lists_each_consumers_patterns(capsys: pytest.Cap
         "  GetItem Shops-dev                            Shop lookups by domain, from the import jobs (10/s at peak)",
         "  Query Jobs-dev index status-createdAt-index  Jobs by status (5/s at peak)",
         "  UpdateItem Jobs-dev                          Track import/export jobs: status and progress (8/s at peak)",
-        "  PutItem ImportHistory-dev                    Historical record of imports (2/s at peak)",
-        "items-service: 7 patterns"]) in out
+        "  PutItem ImportHistory-dev                    Historical record of imports (2/s at peak)\n"]) in out
     # The dev stack grants the family-wide read-write; where a consumer's patterns only read, that is advice.
     assert ("  creator-api may write dev-AnalyticsSummariesTable, but its patterns there only read: grant read\n"
             in out)
@@ -323,9 +322,9 @@ def test_a_policy_that_leaves_out_an_index_a_pattern_queries_is_refused(monkeypa
     with pytest.raises(ModelError) as raised:
         stack_from_config(dev_config(), "dev")
     assert str(raised.value) == (
-        "stack 'dev', family 'creator-platform', table 'creators', access pattern 'Looking up creators by their URL "
-        "slug': the policy of consumer 'creator-api' does not allow dynamodb:Query on index slug-index of "
-        "dev-CreatorsTable")
+        "stack 'dev', family 'construction-expenses', table 'companies', access pattern 'by-email: find a company by "
+        "its owner's email at sign-in and sign-up': the policy of consumer 'construction-expenses-api' does not allow "
+        "dynamodb:Query on index by-email of construction-expenses-dev-companies")
 
 
 def test_the_hot_key_policy_warns_on_the_status_index_at_2000_writes_and_not_at_10(
