@@ -12,6 +12,7 @@ from typing import Any
 
 from pulumi_policy import Policy
 
+from policies.dynamodb.cost import COST_POLICIES
 from policies.dynamodb.hot_keys import HOT_KEY_POLICIES
 from policies.dynamodb.keys import KEY_POLICIES
 from policies.dynamodb.recovery import RECOVERY_POLICIES
@@ -26,7 +27,7 @@ PACK_DIR = Path(__file__).resolve().parent
 CONFIG_DIR = PACK_DIR / "config"
 
 POLICIES: list[Policy] = [*TABLE_POLICIES, *KEY_POLICIES, *RESOURCE_POLICY_POLICIES, *STACK_POLICIES,
-                          *RECOVERY_POLICIES, *VAULT_POLICIES, *IAM_POLICIES, *HOT_KEY_POLICIES]
+                          *RECOVERY_POLICIES, *VAULT_POLICIES, *IAM_POLICIES, *HOT_KEY_POLICIES, *COST_POLICIES]
 
 
 def pack_version() -> str:

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pulumi
 
+from components.families import FAMILIES
+from components.model.cost_settings import CostBudget
+from components.model.stack_file import load_stack_file
+from components.model.stack_settings import parse_stack_config
 from policies.pack import PACK_NAME, load_environment_config, pack_version
 from scripts.errors import ToolError
 from scripts.mock_stack import DeclaredStack, run_program
@@ -31,9 +36,24 @@ class PolicyReport:
         return [v for v in self.violations if v.mandatory]
 
 
-def evaluate(declared: DeclaredStack, environment: str, pack_dir: Path) -> PolicyReport:
+BUDGET_POLICY = "dynamodb-stack-cost-within-budget"
+
+
+def with_cost_budget(pack_config: dict[str, Any], budget: CostBudget | None) -> dict[str, Any]:
+    """The environment's pack config with the stack's costBudget: its amount, and mandatory where the stack
+    says so (the environment's level otherwise)."""
+    if budget is None:
+        return pack_config
+    entry = dict(pack_config.get(BUDGET_POLICY, {}), monthlyUsd=budget.monthly_usd)
+    if budget.mandatory:
+        entry["enforcementLevel"] = "mandatory"
+    return {**pack_config, BUDGET_POLICY: entry}
+
+
+def evaluate(declared: DeclaredStack, environment: str, pack_dir: Path,
+             budget: CostBudget | None = None) -> PolicyReport:
     try:
-        pack_config = load_environment_config(environment, pack_dir / "config")
+        pack_config = with_cost_budget(load_environment_config(environment, pack_dir / "config"), budget)
         with running_pack(pack_dir) as pack:
             pack.configure(pack_config)
             violations: list[Violation] = []
@@ -55,7 +75,9 @@ def check_stack(stack: str, project_dir: Path) -> PolicyReport:
     except pulumi.RunError as error:
         # What `pulumi preview` would print as the program's error: a bad stack config or table model.
         raise ToolError("InvalidConfig", str(error)) from None
-    return evaluate(declared, str(declared.outputs["environment"]), project_dir / "policies")
+    settings = parse_stack_config(load_stack_file(project_dir, stack), stack, list(FAMILIES))
+    return evaluate(declared, str(declared.outputs["environment"]), project_dir / "policies",
+                    settings.cost_budget)
 
 
 def format_report(report: PolicyReport) -> str:

@@ -231,7 +231,8 @@ def test_tags_added_by_the_program_count_towards_the_limit(tmp_path: Path) -> No
     (["drift", "--stack", "dev", "--colour"], "tables: unrecognized arguments: --colour"),
     (["nonsense"], "tables: argument COMMAND: invalid choice: 'nonsense' (choose from 'synth', 'docs', 'create', "
                    "'drift', 'plan', 'export', 'scaffold', 'add-gsi', 'local', 'seed', 'migrate', 'patterns', "
-                   "'access', 'restore', 'restore-drill', 'policy-check')"),
+                   "'access', 'restore', 'restore-drill', 'policy-check', 'cost', "
+                   "'prewarm')"),
     (["restore-drill", "--stack", "dev", "--parallel", "11"],
      "tables restore-drill: argument --parallel: 11 is out of range; allowed: a number from 1 to 10"),
 ])

@@ -94,6 +94,8 @@ def test_the_pack_has_the_documented_policies_and_default_levels() -> None:
         "dynamodb-table-throttle-alarms-present": EnforcementLevel.ADVISORY,
         "dynamodb-table-kms-key-allowed": EnforcementLevel.ADVISORY,
         "dynamodb-table-backup-vault-locked": EnforcementLevel.ADVISORY,
+        "dynamodb-table-class-cost-effective": EnforcementLevel.ADVISORY,
+        "dynamodb-stack-cost-within-budget": EnforcementLevel.ADVISORY,
         "dynamodb-table-gsi-partition-key-not-hot": EnforcementLevel.ADVISORY,
     }
     assert all(p.description.startswith("Checks whether") for p in POLICIES)

@@ -22,9 +22,12 @@ CONFIGURABLE = ["dynamodb-table-deletion-protection-enabled", "dynamodb-table-re
                 "dynamodb-table-kms-key-allowed", "dynamodb-table-backup-vault-locked"]
 ALWAYS_MANDATORY = ["dynamodb-table-encryption-enabled", "dynamodb-table-point-in-time-recovery-enabled",
                     "dynamodb-table-billing-mode-on-demand"]
-ALWAYS_ADVISORY = ["dynamodb-table-throttle-alarms-present", "dynamodb-table-gsi-partition-key-not-hot"]
+# The stack's costBudget can make the budget policy mandatory (`tables policy-check` applies it).
+ALWAYS_ADVISORY = ["dynamodb-table-throttle-alarms-present", "dynamodb-table-gsi-partition-key-not-hot",
+                   "dynamodb-table-class-cost-effective", "dynamodb-stack-cost-within-budget"]
 STACK_POLICIES = {"dynamodb-table-name-environment-prefixed", "dynamodb-table-in-backup-plan",
-                  "dynamodb-table-throttle-alarms-present", "dynamodb-table-backup-vault-locked"}
+                  "dynamodb-table-throttle-alarms-present", "dynamodb-table-backup-vault-locked",
+                  "dynamodb-stack-cost-within-budget"}
 
 
 @pytest.fixture(scope="module")

@@ -81,7 +81,8 @@ DEV = "stack 'dev', config key 'dynamodb-tables:"
     pytest.param(set_key("deletionProtecton", "true"),
                  DEV + "deletionProtecton': given \"true\"; allowed: one of the keys environment, families, "
                  "deletionProtection, protect, pointInTimeRecovery, pitrRecoveryPeriodDays, kmsKeyArn, tags, "
-                 "consumers, backup, alarms, migrations (did you mean 'deletionProtection'?)", id="unknown key"),
+                 "consumers, backup, alarms, migrations, costBudget, onDemandMaximum "
+                 "(did you mean 'deletionProtection'?)", id="unknown key"),
     pytest.param(set_key("migrations", '{"maxWritesPerSecond": 0}'),
                  DEV + "migrations.maxWritesPerSecond': given 0; allowed: a whole number of writes per second "
                  "(or 'unlimited') from 1 to 1000000", id="write cap below 1"),

@@ -13,7 +13,16 @@ from dataclasses import dataclass
 
 from components.model.config_reader import config_error
 from components.model.family import FamilyDefinition
-from components.model.spec import NAME_PATTERN, NAME_RULE, TableSpec, table_error, validate_spec
+from components.model.spec import (
+    NAME_PATTERN,
+    NAME_RULE,
+    ON_DEMAND,
+    GlobalIndex,
+    OnDemandLimits,
+    TableSpec,
+    table_error,
+    validate_spec,
+)
 from components.model.stack_settings import FamilySettings, StackSettings
 from components.model.tags import MAX_TAGS
 
@@ -31,6 +40,8 @@ class TablePlan:
     tags: dict[str, str]
     settings: FamilySettings
     protect: bool
+    # The stack's onDemandMaximum, for a table or index that declares no maximum of its own.
+    default_on_demand_limits: OnDemandLimits | None = None
 
     @property
     def resource_name(self) -> str:
@@ -46,6 +57,15 @@ class TablePlan:
     def import_ignore_changes(self) -> tuple[str, ...]:
         """Properties the adoption leaves as they are live; the `pulumi up` after it applies them."""
         return self.settings.import_ignore_changes.get(self.spec.key, ()) if self.existing else ()
+
+
+def on_demand_limits(plan: TablePlan, index: GlobalIndex | None = None) -> OnDemandLimits | None:
+    """The on-demand maximum of the table (or one of its GSIs): its own, else the stack's; None when
+    provisioned or unbounded."""
+    if plan.spec.billing_mode != ON_DEMAND:
+        return None
+    own = index.on_demand_limits if index is not None else plan.spec.on_demand_limits
+    return own or plan.default_on_demand_limits
 
 
 def plan_stack(settings: StackSettings, families: Mapping[str, FamilyDefinition]) -> list[TablePlan]:
@@ -78,8 +98,22 @@ def plan_stack(settings: StackSettings, families: Mapping[str, FamilyDefinition]
             if len(tags) > MAX_TAGS:
                 raise table_error(family, spec.key, "tags", f"{len(tags)} tags with the ones this program adds",
                                   f"at most {MAX_TAGS} tags on a table (AWS's limit)")
-            plans.append(TablePlan(family=family, spec=spec, name=name, environment=settings.environment,
-                                   tags=tags, settings=family_settings, protect=settings.protect))
+            maximum = settings.on_demand_maximum
+            default_limits = None
+            if maximum is not None and (maximum.max_read_request_units or maximum.max_write_request_units):
+                default_limits = OnDemandLimits(maximum.max_read_request_units, maximum.max_write_request_units)
+            plan = TablePlan(family=family, spec=spec, name=name, environment=settings.environment,
+                             tags=tags, settings=family_settings, protect=settings.protect,
+                             default_on_demand_limits=default_limits)
+            if maximum is not None and maximum.required and spec.billing_mode == ON_DEMAND:
+                for index in (None, *spec.global_indexes):
+                    if on_demand_limits(plan, index) is None:
+                        where = "onDemandLimits" if index is None else f"globalIndexes.{index.name}.onDemandLimits"
+                        raise table_error(family, spec.key, where, None,
+                                          "an on-demand maximum: the stack's onDemandMaximum.required asks every "
+                                          "on-demand table and index for one (declare it on the spec, or set "
+                                          "onDemandMaximum.maxReadRequestUnits/maxWriteRequestUnits)")
+            plans.append(plan)
     _check_unique(plans, "name", lambda p: p.name)
     _check_unique(plans, "envVar", lambda p: p.spec.env_var)
     return plans

@@ -25,6 +25,7 @@ MAX_PROJECTED_NON_KEY_ATTRIBUTES = 100
 # Multi-attribute GSI keys: DynamoDB allows up to 4 partition and 4 sort attributes per index.
 MAX_KEY_ATTRIBUTES_PER_ROLE = 4
 MAX_KEY_NAME_BYTES = 255
+MAX_ITEM_BYTES = 400 * 1024
 PITR_PERIOD_RANGE = (1, 35)
 ON_DEMAND = "PAY_PER_REQUEST"
 PROVISIONED = "PROVISIONED"
@@ -70,6 +71,30 @@ class Capacity:
 
 
 @dataclass(frozen=True)
+class OnDemandLimits:
+    """The most request units a second an on-demand table or index may consume (DynamoDB's
+    OnDemandThroughput): a bound on its bill and on how fast anything can write it. None: no maximum."""
+
+    max_read_request_units: int | None = None
+    max_write_request_units: int | None = None
+
+
+@dataclass(frozen=True)
+class WarmThroughput:
+    """The reads and writes a second a table or index can take at once (DynamoDB's WarmThroughput),
+    declared as a floor: AWS raises it on its own with traffic and never lowers a table's."""
+
+    read_units_per_second: int | None = None
+    write_units_per_second: int | None = None
+
+
+# pulumi-aws TableWarmThroughputArgs (sdk/python/pulumi_aws/dynamodb/_inputs.py): "Minimum value of 12000
+# (default)" read and "4000 (default)" write units per second, what a new on-demand table starts with.
+MIN_WARM_READ_UNITS = 12_000
+MIN_WARM_WRITE_UNITS = 4_000
+
+
+@dataclass(frozen=True)
 class GlobalIndex:
     """A GSI. `partition` and `sort` hold one key each, or up to four for multi-attribute keys."""
 
@@ -79,6 +104,8 @@ class GlobalIndex:
     projection: Projection = Projection.ALL
     non_key_attributes: tuple[str, ...] = ()
     capacity: Capacity | None = None
+    on_demand_limits: OnDemandLimits | None = None
+    warm_throughput: WarmThroughput | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +116,15 @@ class LocalIndex:
     sort: Key
     projection: Projection = Projection.ALL
     non_key_attributes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sizing:
+    """What a table is expected to hold, as its team declares it: the basis of the storage estimate
+    (`tables cost`) wherever no live table can be measured."""
+
+    items: int
+    average_item_bytes: int
 
 
 @dataclass(frozen=True)
@@ -123,6 +159,9 @@ class TableSpec:
     capacity: Capacity | None = None
     data_classification: str = "internal"
     tags: dict[str, str] = field(default_factory=dict)
+    sizing: Sizing | None = None
+    on_demand_limits: OnDemandLimits | None = None
+    warm_throughput: WarmThroughput | None = None
 
     @property
     def primary_key(self) -> tuple[Key, ...]:
@@ -319,6 +358,31 @@ def validate_spec(family: str, spec: TableSpec, where: str | None = None) -> Non
             if capacity is not None and (capacity.read < 1 or capacity.write < 1):
                 raise fail(place, f"{capacity.read} RCU / {capacity.write} WCU",
                            "at least 1 read and 1 write capacity unit")
+
+    guarded = [("", spec.on_demand_limits, spec.warm_throughput)] + [
+        (f"globalIndexes.{gsi.name}.", gsi.on_demand_limits, gsi.warm_throughput) for gsi in spec.global_indexes]
+    for prefix, limits, warm in guarded:
+        if limits is not None:
+            units = (limits.max_read_request_units, limits.max_write_request_units)
+            if spec.billing_mode != ON_DEMAND:
+                raise fail(f"{prefix}onDemandLimits", f"{units[0]} read / {units[1]} write request units",
+                           f"no on-demand maximum with {spec.billing_mode} billing (capacity bounds it)")
+            if units == (None, None) or any(unit is not None and unit < 1 for unit in units):
+                raise fail(f"{prefix}onDemandLimits", f"{units[0]} read / {units[1]} write request units",
+                           "a maximum of at least 1 read or write request unit a second (None: no maximum)")
+        if warm is not None:
+            for name, value, minimum in (("readUnitsPerSecond", warm.read_units_per_second, MIN_WARM_READ_UNITS),
+                                         ("writeUnitsPerSecond", warm.write_units_per_second, MIN_WARM_WRITE_UNITS)):
+                if value is not None and value < minimum:
+                    raise fail(f"{prefix}warmThroughput.{name}", value,
+                               f"at least {minimum:,} (what every new table starts with; None: the default)")
+
+    if spec.sizing is not None:
+        if spec.sizing.items < 0:
+            raise fail("sizing.items", spec.sizing.items, "0 or more items")
+        if not 1 <= spec.sizing.average_item_bytes <= MAX_ITEM_BYTES:
+            raise fail("sizing.averageItemBytes", spec.sizing.average_item_bytes,
+                       f"1 to {MAX_ITEM_BYTES} bytes (DynamoDB's item size limit is 400 KB)")
 
     if spec.stream is not None and not spec.stream.consumers:
         raise fail("stream.consumers", [], "at least one consumer; a stream nobody reads is a cost")

@@ -23,7 +23,9 @@ from typing import Any
 
 from components.model.alarm_settings import AlarmSettings, parse_alarms
 from components.model.backup_settings import BackupSettings, parse_backup
+from components.model.capacity_settings import OnDemandMaximum, parse_on_demand_maximum
 from components.model.config_reader import MISSING, PROJECT, ConfigReader, config_error, suggest
+from components.model.cost_settings import CostBudget, parse_cost_budget
 from components.model.spec import ModelError
 
 # Other namespaces (the AWS provider's, Pulumi's own, `aws-native:`, `random:`, ...) belong to other
@@ -92,6 +94,8 @@ class StackSettings:
     # The write-rate cap `tables migrate up` applies unless --max-writes-per-second says otherwise:
     # a backfill shares the tables with the application's own traffic. None: no cap.
     max_writes_per_second: int | None = None
+    cost_budget: CostBudget | None = None  # None: no budget
+    on_demand_maximum: OnDemandMaximum | None = None  # None: no stack-wide maximum
 
     @property
     def is_prod(self) -> bool:
@@ -99,7 +103,8 @@ class StackSettings:
 
 
 TOP_LEVEL_KEYS = ["environment", "families", "deletionProtection", "protect", "pointInTimeRecovery",
-                  "pitrRecoveryPeriodDays", "kmsKeyArn", "tags", "consumers", "backup", "alarms", "migrations"]
+                  "pitrRecoveryPeriodDays", "kmsKeyArn", "tags", "consumers", "backup", "alarms", "migrations",
+                  "costBudget", "onDemandMaximum"]
 REQUIRED_KEYS = ["environment", "families", "deletionProtection", "protect"]
 FAMILY_KEYS = ["prefix", "suffix", "existing", "importIgnoreChanges", "tags", "kmsKeyArn",
                "deletionProtection", "pointInTimeRecovery", "pitrRecoveryPeriodDays"]
@@ -290,4 +295,7 @@ def parse_stack_config(raw: Mapping[str, str], stack: str, known_families: list[
                              high))
     return StackSettings(stack=stack, environment=environment, protect=protect, families=families,
                          consumers=consumers, kms_key_arn=kms_key_arn, backup=backup, alarms=alarms,
-                         max_writes_per_second=max_writes)
+                         max_writes_per_second=max_writes,
+                         cost_budget=parse_cost_budget(read, values["costBudget"]) if "costBudget" in values else None,
+                         on_demand_maximum=(parse_on_demand_maximum(read, values["onDemandMaximum"])
+                                            if "onDemandMaximum" in values else None))

@@ -3,6 +3,7 @@
 from scripts.commands import (
     access,
     add_gsi,
+    cost,
     create,
     drift,
     export,
@@ -11,6 +12,7 @@ from scripts.commands import (
     patterns,
     plan,
     policy_check,
+    prewarm,
     restore,
     scaffold,
     seed,
@@ -18,4 +20,4 @@ from scripts.commands import (
 )
 
 MODULES = [synth, create, drift, plan, export, scaffold, add_gsi, local, seed, migrate, patterns, access, restore,
-           policy_check]
+           policy_check, cost, prewarm]
