@@ -14,12 +14,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from components.model.spec import MIN_WARM_READ_UNITS, MIN_WARM_WRITE_UNITS
 from scripts.aws import DynamoDBClient, error_code, find_table
 from scripts.schema_files import TableSchema
 
 logger = logging.getLogger(__name__)
 
 UNSUPPORTED_CODES = {"UnknownOperationException"}
+WARM_DEFAULTS = {"ReadUnitsPerSecond": MIN_WARM_READ_UNITS, "WriteUnitsPerSecond": MIN_WARM_WRITE_UNITS}
 
 
 @dataclass
@@ -31,6 +33,8 @@ class LiveTable:
     index_status: dict[str, str]
     arn: str
     unsupported: set[str] = field(default_factory=set)
+    # Settings the endpoint does not report at all; unsupported where the model declares them (scripts/drift.py).
+    unreported: set[str] = field(default_factory=set)
 
     @property
     def gsi_count(self) -> int:
@@ -45,13 +49,27 @@ def _indexes(descriptions: Sequence[Mapping[str, Any]] | None, keep_throughput: 
     indexes = []
     for index in descriptions or []:
         entry: dict[str, Any] = {"IndexName": index["IndexName"], "KeySchema": index["KeySchema"],
-                                 "Projection": index["Projection"]}
+                                 "Projection": index["Projection"], **_guards(index)}
         throughput = index.get("ProvisionedThroughput") or {}
         if keep_throughput and throughput.get("ReadCapacityUnits"):
             entry["ProvisionedThroughput"] = {"ReadCapacityUnits": throughput["ReadCapacityUnits"],
                                               "WriteCapacityUnits": throughput["WriteCapacityUnits"]}
         indexes.append(entry)
     return sorted(indexes, key=lambda i: i["IndexName"])
+
+
+def _guards(description: Mapping[str, Any]) -> dict[str, Any]:
+    """OnDemandThroughput and WarmThroughput as DescribeTable reports them (moto reports only the warm
+    throughput, DynamoDB Local only the on-demand maximum), without the warm throughput's Status."""
+    shape: dict[str, Any] = {}
+    if description.get("OnDemandThroughput"):
+        shape["OnDemandThroughput"] = dict(description["OnDemandThroughput"])
+    # What every table and index starts with is no setting of its own: left out, as a declared table leaves it.
+    warm = {k: v for k, v in (description.get("WarmThroughput") or {}).items()
+            if k != "Status" and v != WARM_DEFAULTS.get(k)}
+    if warm:
+        shape["WarmThroughput"] = warm
+    return shape
 
 
 def read_live(client: DynamoDBClient, table_name: str) -> LiveTable | None:
@@ -71,6 +89,14 @@ def read_live(client: DynamoDBClient, table_name: str) -> LiveTable | None:
         throughput = table.get("ProvisionedThroughput", {})
         create["ProvisionedThroughput"] = {"ReadCapacityUnits": throughput.get("ReadCapacityUnits", 0),
                                            "WriteCapacityUnits": throughput.get("WriteCapacityUnits", 0)}
+    create.update(_guards(table))
+    # AWS reports a warm throughput for every table and an on-demand maximum (-1: none) for every on-demand
+    # one; an endpoint that reports neither does not implement it (DynamoDB Local the first, moto the second).
+    unreported = set()
+    if "WarmThroughput" not in table:
+        unreported.add("warmThroughput")
+    if billing == "PAY_PER_REQUEST" and "OnDemandThroughput" not in table:
+        unreported.add("onDemandMaximum")
     gsis = _indexes(table.get("GlobalSecondaryIndexes"), billing == "PROVISIONED")
     lsis = _indexes(table.get("LocalSecondaryIndexes"), False)
     if gsis:
@@ -125,4 +151,5 @@ def read_live(client: DynamoDBClient, table_name: str) -> LiveTable | None:
         index_status={i["IndexName"]: i["IndexStatus"] for i in table.get("GlobalSecondaryIndexes") or []},
         arn=table["TableArn"],
         unsupported=unsupported,
+        unreported=unreported,
     )

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from components.model.plan import TablePlan
+from components.model.plan import TablePlan, on_demand_limits
 from components.model.spec import (
     ATTRIBUTE_TYPES,
     MAX_KEY_ATTRIBUTES_PER_ROLE,
@@ -31,11 +31,13 @@ from components.model.spec import (
     Key,
     LocalIndex,
     ModelError,
+    OnDemandLimits,
     Projection,
     Stream,
     StreamViewType,
     TableClass,
     TableSpec,
+    WarmThroughput,
     attribute_definitions,
     index_capacity,
     index_key_schema,
@@ -82,6 +84,20 @@ def _throughput(capacity: Capacity | None) -> dict[str, Any]:
     return {"ProvisionedThroughput": {"ReadCapacityUnits": capacity.read, "WriteCapacityUnits": capacity.write}}
 
 
+def _guards(limits: OnDemandLimits | None, warm: WarmThroughput | None) -> dict[str, Any]:
+    """OnDemandThroughput and WarmThroughput in CreateTable's shape, where declared."""
+    shape: dict[str, Any] = {}
+    if limits is not None:
+        shape["OnDemandThroughput"] = {name: value for name, value in (
+            ("MaxReadRequestUnits", limits.max_read_request_units),
+            ("MaxWriteRequestUnits", limits.max_write_request_units)) if value is not None}
+    if warm is not None:
+        shape["WarmThroughput"] = {name: value for name, value in (
+            ("ReadUnitsPerSecond", warm.read_units_per_second),
+            ("WriteUnitsPerSecond", warm.write_units_per_second)) if value is not None}
+    return shape
+
+
 def declared_schema(plan: TablePlan) -> TableSchema:
     spec, settings = plan.spec, plan.settings
     create: dict[str, Any] = {
@@ -92,11 +108,13 @@ def declared_schema(plan: TablePlan) -> TableSchema:
         "BillingMode": spec.billing_mode,
     }
     create.update(_throughput(spec.capacity))
+    create.update(_guards(on_demand_limits(plan), spec.warm_throughput))
     if spec.global_indexes:
         create["GlobalSecondaryIndexes"] = [
             {"IndexName": index.name, "KeySchema": index_key_schema(spec, index),
              "Projection": projection(index),
-             **_throughput(index_capacity(spec, index))}
+             **_throughput(index_capacity(spec, index)),
+             **_guards(on_demand_limits(plan, index), index.warm_throughput)}
             for index in spec.global_indexes]
     if spec.local_indexes:
         create["LocalSecondaryIndexes"] = [

@@ -58,6 +58,7 @@ class Setting:
     local: frozenset[str] = BOTH  # endpoints that implement it
     unsupported_as: str | None = None  # the LiveTable.unsupported feature that hides it on an endpoint
     per_item: bool = False
+    floor: bool = False  # live at or above the declared value is in sync (scripts/drift.py in_sync)
 
 
 # --- readers: a TableSchema (declared or live) to structured values -------------------------------
@@ -154,6 +155,44 @@ def _read_local_indexes(schema: TableSchema) -> dict[str, Value]:
             for index in schema.create.get("LocalSecondaryIndexes") or []}
 
 
+Units = tuple[int | None, int | None]  # (read, write) units a second; None: not set
+
+
+def _units(entry: Mapping[str, Any], shape: str, read: str, write: str) -> Units | None:
+    """A table's or index's OnDemandThroughput or WarmThroughput as (read, write); None where not there.
+    -1 is UpdateTable's "no maximum"."""
+    body = entry.get(shape) or {}
+    units = tuple(None if body.get(key) in (None, -1) else int(body[key]) for key in (read, write))
+    return None if units == (None, None) else (units[0], units[1])
+
+
+def _read_on_demand(schema: TableSchema) -> dict[str, Value]:
+    units = _units(schema.create, "OnDemandThroughput", "MaxReadRequestUnits", "MaxWriteRequestUnits")
+    return {"onDemandMaximum": units} if units else {}
+
+
+def _read_warm(schema: TableSchema) -> dict[str, Value]:
+    units = _units(schema.create, "WarmThroughput", "ReadUnitsPerSecond", "WriteUnitsPerSecond")
+    return {"warmThroughput": units} if units else {}
+
+
+def _read_index_guards(shape: str, field_name: str, read: str, write: str) -> Callable[[TableSchema],
+                                                                                        dict[str, Value]]:
+    def reader(schema: TableSchema) -> dict[str, Value]:
+        found: dict[str, Value] = {}
+        for index in schema.create.get("GlobalSecondaryIndexes") or []:
+            units = _units(index, shape, read, write)
+            if units:
+                found[f"globalIndexes.{index['IndexName']}.{field_name}"] = units
+        return found
+    return reader
+
+
+def _show_units(value: Value) -> str:
+    read, write = value
+    return ", ".join(f"{units} {side}" for units, side in ((read, "read"), (write, "write")) if units is not None)
+
+
 def _read_tags(schema: TableSchema) -> dict[str, Value]:
     return {f"tags.{tag['Key']}": tag["Value"] for tag in schema.create.get("Tags") or []}
 
@@ -247,6 +286,25 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("localIndexes", None, _read_local_indexes, _show_index,
             "added, removed or changed: replace; only a key attribute's type changed: not-applied",
             f"{TF}: ResourceTable schema, local_secondary_index and all its fields are ForceNew", per_item=True),
+    Setting("onDemandMaximum", ("onDemandThroughput",), _read_on_demand, _show_units,
+            "update in place",
+            f"{TF}: resourceTableUpdate, HasChange(on_demand_throughput) -> UpdateTable(OnDemandThroughput)",
+            local=frozenset({DYNAMODB_LOCAL}), unsupported_as="onDemandMaximum"),
+    Setting("warmThroughput", ("warmThroughput",), _read_warm, _show_units,
+            "a floor: live at or above the declared value is in sync; below it: update in place",
+            f"{TF}: resourceTableUpdate, HasChange(warm_throughput) -> UpdateTable(WarmThroughput); compared "
+            "exactly there, which AWS's own increases turn into a diff that never clears",
+            local=frozenset({MOTO}), unsupported_as="warmThroughput", floor=True),
+    Setting("globalIndexes.onDemandMaximum", ("globalSecondaryIndexes",),
+            _read_index_guards("OnDemandThroughput", "onDemandMaximum", "MaxReadRequestUnits", "MaxWriteRequestUnits"),
+            _show_units, "update in place",
+            f"{TF}: UpdateDiffGSI, an on_demand_throughput change alone -> an Update action",
+            local=frozenset({DYNAMODB_LOCAL}), unsupported_as="onDemandMaximum", per_item=True),
+    Setting("globalIndexes.warmThroughput", ("globalSecondaryIndexes",),
+            _read_index_guards("WarmThroughput", "warmThroughput", "ReadUnitsPerSecond", "WriteUnitsPerSecond"),
+            _show_units, "a floor, as the table's",
+            f"{TF}: UpdateDiffGSI, a warm_throughput change alone -> an Update action",
+            local=frozenset({MOTO}), unsupported_as="warmThroughput", per_item=True, floor=True),
     Setting("tags", ("tags",), _read_tags, str,
             "update in place",
             f"{TF}: resourceTableUpdate, HasChange(tags_all) -> UpdateTags",
@@ -261,8 +319,10 @@ def setting_of(field_name: str) -> Setting:
     if field_name in BY_FIELD:
         return BY_FIELD[field_name]
     head = field_name.split(".", 1)[0]
-    if head == "globalIndexes" and field_name.endswith(".capacity"):
-        return BY_FIELD["globalIndexes.capacity"]
+    if head == "globalIndexes":
+        for suffix in ("capacity", "onDemandMaximum", "warmThroughput"):
+            if field_name.endswith(f".{suffix}"):
+                return BY_FIELD[f"globalIndexes.{suffix}"]
     return BY_FIELD[head]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components.model.plan import TablePlan
+from components.model.plan import TablePlan, on_demand_limits
 from components.model.spec import ON_DEMAND, GlobalIndex, attribute_definitions, index_capacity, index_key_schema
 
 
@@ -16,6 +16,8 @@ def _gsi_args(plan: TablePlan, index: GlobalIndex) -> aws.dynamodb.TableGlobalSe
                                                                        key_type=k["KeyType"])
                    for k in index_key_schema(plan.spec, index)]
     capacity = index_capacity(plan.spec, index)
+    limits = on_demand_limits(plan, index)
+    warm = index.warm_throughput
     return aws.dynamodb.TableGlobalSecondaryIndexArgs(
         name=index.name,
         key_schemas=key_schemas,
@@ -23,11 +25,18 @@ def _gsi_args(plan: TablePlan, index: GlobalIndex) -> aws.dynamodb.TableGlobalSe
         non_key_attributes=list(index.non_key_attributes) or None,
         read_capacity=capacity.read if capacity else None,
         write_capacity=capacity.write if capacity else None,
+        on_demand_throughput=aws.dynamodb.TableGlobalSecondaryIndexOnDemandThroughputArgs(
+            max_read_request_units=limits.max_read_request_units,
+            max_write_request_units=limits.max_write_request_units) if limits else None,
+        warm_throughput=aws.dynamodb.TableGlobalSecondaryIndexWarmThroughputArgs(
+            read_units_per_second=warm.read_units_per_second,
+            write_units_per_second=warm.write_units_per_second) if warm else None,
     )
 
 
 def declare_table(plan: TablePlan, parent: pulumi.Resource) -> aws.dynamodb.Table:
     spec, settings = plan.spec, plan.settings
+    limits = on_demand_limits(plan)
     options = pulumi.ResourceOptions(
         parent=parent,
         protect=plan.protect,
@@ -71,6 +80,13 @@ def declare_table(plan: TablePlan, parent: pulumi.Resource) -> aws.dynamodb.Tabl
         stream_enabled=spec.stream is not None,
         stream_view_type=spec.stream.view_type.value if spec.stream else None,
         table_class=spec.table_class.value,
+        on_demand_throughput=aws.dynamodb.TableOnDemandThroughputArgs(
+            max_read_request_units=limits.max_read_request_units,
+            max_write_request_units=limits.max_write_request_units) if limits else None,
+        # A floor, not an exact value: drift and plan accept live >= declared (AWS raises it on its own).
+        warm_throughput=aws.dynamodb.TableWarmThroughputArgs(
+            read_units_per_second=spec.warm_throughput.read_units_per_second,
+            write_units_per_second=spec.warm_throughput.write_units_per_second) if spec.warm_throughput else None,
         deletion_protection_enabled=settings.deletion_protection,
         tags=plan.tags,
         opts=options,
