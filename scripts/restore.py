@@ -331,11 +331,36 @@ def _deletion_protection(step: _PutBack) -> str | None:
     return "deletion protection"
 
 
+def _table_guard(shape: str, words: str) -> Callable[[_PutBack], str | None]:
+    def put(step: _PutBack) -> str | None:
+        units = step.declared.create.get(shape)
+        if not units:
+            return None
+        step.update_table(**{shape: units})
+        return words
+    return put
+
+
+def _index_guard(shape: str, words: str) -> Callable[[_PutBack], str | None]:
+    def put(step: _PutBack) -> str | None:
+        updates = [{"Update": {"IndexName": index["IndexName"], shape: index[shape]}}
+                   for index in step.declared.create.get("GlobalSecondaryIndexes") or [] if index.get(shape)]
+        if not updates:
+            return None
+        step.update_table(GlobalSecondaryIndexUpdates=updates)
+        return f"{words} of {len(updates)} indexes"
+    return put
+
+
 # Per registry setting (scripts/table_settings.py), how a restored table gets it back. The rest travel in
 # the restore request itself: keys, indexes (with their capacity), encryption (SSESpecificationOverride).
 PUT_BACK: dict[str, Callable[[_PutBack], str | None]] = {
     "billingMode": _billing, "capacity": _capacity, "tableClass": _table_class, "stream": _stream, "ttl": _ttl,
     "pitr": _pitr, "tags": _tags, "deletionProtection": _deletion_protection,
+    "onDemandMaximum": _table_guard("OnDemandThroughput", "on-demand maximum"),
+    "warmThroughput": _table_guard("WarmThroughput", "warm throughput"),
+    "globalIndexes.onDemandMaximum": _index_guard("OnDemandThroughput", "on-demand maximum"),
+    "globalIndexes.warmThroughput": _index_guard("WarmThroughput", "warm throughput"),
 }
 CARRIED_BY_RESTORE = frozenset({"keys", "localIndexes", "globalIndexes", "globalIndexes.capacity", "encryption",
                                 "encryption.kmsKey"})
