@@ -76,9 +76,13 @@ def test_a_tables_own_maximum_and_warm_throughput_through_the_program(guarded_it
 def test_required_maximum_refuses_a_table_without_one() -> None:
     with pytest.raises(Exception) as error:
         run_program(PROJECT_DIR, "dev", dev_config(onDemandMaximum={"required": True}))
-    assert ("family 'creator-platform', table 'creators', field 'onDemandLimits': given None; allowed: an on-demand "
-            "maximum: the stack's onDemandMaximum.required asks every on-demand table and index for one (declare "
-            "it on the spec, or set onDemandMaximum.maxReadRequestUnits/maxWriteRequestUnits)") in str(error.value)
+    from components.families import plan_from_stack_file
+
+    first = plan_from_stack_file(PROJECT_DIR, "dev")[0]  # the first table the stack plans is the first refused
+    assert (f"family '{first.family}', table '{first.spec.key}', field 'onDemandLimits': given None; allowed: an "
+            "on-demand maximum: the stack's onDemandMaximum.required asks every on-demand table and index for one "
+            "(declare it on the spec, or set onDemandMaximum.maxReadRequestUnits/maxWriteRequestUnits)"
+            ) in str(error.value)
     # with the stack's own maximum, the requirement is met
     run_program(PROJECT_DIR, "dev", dev_config(onDemandMaximum={"required": True, "maxWriteRequestUnits": 100}))
 
