@@ -197,59 +197,80 @@ TF = "hashicorp/terraform-provider-aws internal/service/dynamodb/table.go"
 SETTINGS: tuple[Setting, ...] = (
     Setting("keys", None, _read_keys, show_keys,
             "a key attribute's name added, removed or changed: replace (the table is deleted and created empty); "
-            "only a key attribute's type changed: not-applied",
-            f"{TF}: ResourceTable schema, hash_key and range_key are ForceNew; `attribute` is not ForceNew and "
-            "CustomizeDiff clears an attribute-only change when no GSI changes (pulumi-aws#1057)"),
+            "only a key attribute's type changed: not-applied (also when a global index changes in the same "
+            "deploy: then pulumi up shows the `attribute` change, but the type stays)",
+            f"{TF}: resourceTable's schema, hash_key and range_key are ForceNew, `attribute` is not; the last "
+            "CustomizeDiff function in resourceTable's customdiff.All clears `attribute` when "
+            "HasChange(\"attribute\") && !HasChange(\"global_secondary_index\") (pulumi-aws#1057); when it keeps "
+            "it, resourceTableUpdate has no `attribute` branch and sends AttributeDefinitions only with phase 3's "
+            "Create actions, where DynamoDB keeps an existing attribute's type"),
     Setting("billingMode", ("billingMode",), _read_billing, str,
             "update in place",
-            f"{TF}: resourceTableUpdate, HasChanges(billing_mode, read_capacity, write_capacity) -> UpdateTable"),
+            f"{TF}: resourceTableUpdate, HasChanges(\"billing_mode\", \"read_capacity\", \"write_capacity\") -> "
+            "one UpdateTable with the table's other changes"),
     Setting("capacity", ("readCapacity", "writeCapacity"), _read_capacity, _show_capacity,
             "update in place",
-            f"{TF}: resourceTableUpdate, HasChanges(billing_mode, read_capacity, write_capacity) -> UpdateTable "
-            "with expandProvisionedThroughputUpdate"),
+            f"{TF}: resourceTableUpdate, HasChanges(\"billing_mode\", \"read_capacity\", \"write_capacity\") -> "
+            "UpdateTable with expandProvisionedThroughputUpdate"),
     Setting("stream", ("streamEnabled", "streamViewType"), _read_stream, _show_optional,
             "on or off: update in place; a new view type while on: stream-cycle (a new stream ARN)",
-            f"{TF}: resourceTableUpdate, HasChanges(stream_enabled, stream_view_type); a view type change while "
-            "enabled goes through cycleStreamEnabled (disable, wait, enable with the new type)"),
+            f"{TF}: resourceTableUpdate, HasChange(\"stream_enabled\") -> UpdateTable(StreamSpecification); "
+            "!HasChange(\"stream_enabled\") && HasChange(\"stream_view_type\") with the stream on -> "
+            "cycleStreamEnabled (UpdateTable StreamEnabled false, waitTableActive, UpdateTable StreamEnabled true "
+            "with the new type, waitTableActive); resourceTable's CustomizeDiff marks stream_arn SetNewComputed "
+            "on either change"),
     Setting("tableClass", ("tableClass",), _read_table_class, str,
             "update in place",
-            f"{TF}: resourceTableUpdate, HasChange(table_class) -> UpdateTable(TableClass)"),
+            f"{TF}: resourceTableUpdate, HasChange(\"table_class\") -> an UpdateTable(TableClass) of its own, "
+            "then waitTableActive (\"Table Class cannot be changed concurrently with other values\")"),
     Setting("deletionProtection", ("deletionProtectionEnabled",), _read_deletion_protection, _show_on_off,
-            "update in place",
-            f"{TF}: resourceTableUpdate, HasChange(deletion_protection_enabled) -> UpdateTable"),
+            "update in place; while on, a replacement fails at its delete",
+            f"{TF}: resourceTableUpdate, HasChange(\"deletion_protection_enabled\") -> "
+            "DeletionProtectionEnabled in the table's one UpdateTable; resourceTableDelete -> deleteTable "
+            "sends DeleteTable without turning it off and retries only LimitExceededException "
+            "(\"simultaneously\") and ResourceInUseException, so DynamoDB's refusal fails the delete"),
     Setting("ttl", ("ttl",), _read_ttl, _show_optional,
             "on or off: update in place; a new attribute while on: blocked (AWS refuses it as one step)",
-            f"{TF}: resourceTableUpdate, HasChange(ttl) -> updateTimeToLive (one UpdateTimeToLive call); the ttl "
-            "block has DiffSuppressFunc SuppressMissingOptionalConfigurationBlock, so the program must declare "
-            "`enabled: false` to turn TTL off"),
+            f"{TF}: resourceTableUpdate, HasChange(\"ttl\") -> updateTimeToLive (one UpdateTimeToLive call); the "
+            "ttl block has DiffSuppressFunc verify.SuppressMissingOptionalConfigurationBlock, so the program "
+            "must declare `enabled: false` to turn TTL off"),
     Setting("pitr", ("pointInTimeRecovery",), _read_pitr, _show_pitr,
             "update in place",
-            f"{TF}: resourceTableUpdate, HasChange(point_in_time_recovery) -> updatePITR",
+            f"{TF}: resourceTableUpdate, HasChange(\"point_in_time_recovery\") -> updatePITR "
+            "(UpdateContinuousBackups)",
             local=frozenset({MOTO}), unsupported_as="pitr"),
     Setting("encryption", ("serverSideEncryption",), _read_encryption, _show_encryption,
             "update in place",
-            f"{TF}: resourceTableUpdate, HasChange(server_side_encryption) -> UpdateTable(SSESpecification) alone",
+            f"{TF}: resourceTableUpdate, HasChange(\"server_side_encryption\") -> an UpdateTable(SSESpecification) "
+            "of its own (no replicas), then waitSSEUpdated; CustomizeDiff clears a change between two disabled "
+            "states (isTableOptionDisabled)",
             local=frozenset({MOTO}), unsupported_as="encryption"),
     Setting("encryption.kmsKey", ("serverSideEncryption",), _read_kms_key, str,
             "update in place",
-            f"{TF}: resourceTableUpdate, HasChange(server_side_encryption) -> UpdateTable(SSESpecification) alone",
+            f"{TF}: resourceTableUpdate, HasChange(\"server_side_encryption\") -> UpdateTable(SSESpecification "
+            "with KMSMasterKeyId, expandEncryptAtRestOptions) of its own, then waitSSEUpdated; kms_key_arn is "
+            "not ForceNew",
             local=frozenset({MOTO}), unsupported_as="encryption"),
     Setting("globalIndexes", ("globalSecondaryIndexes",), _read_global_indexes, _show_index,
             "new: index-create (one per UpdateTable call); removed: index-delete; keys' names or projection "
             "changed: index-rebuild (delete, then create); only a key attribute's type changed: not-applied",
-            f"{TF}: UpdateDiffGSI (Create for a new name, Delete for a removed one, Delete + Create when anything "
-            "but capacity differs); the set element holds key attribute names, not types (CustomizeDiff, "
-            "pulumi-aws#1057)", per_item=True),
+            f"{TF}: updateDiffGSI (Create for a new name, Delete for a removed one, Delete + Create when "
+            "checkIfNonKeyAttributesChanged or checkIfGSIRecreateAttributesChanged); the set element names its "
+            "key attributes without types, and customDiffGlobalSecondaryIndex clears a set change whose "
+            "elements are equal by name", per_item=True),
     Setting("globalIndexes.capacity", ("globalSecondaryIndexes",), _read_global_index_capacity, _show_capacity,
             "update in place",
-            f"{TF}: UpdateDiffGSI, capacityChanged && !otherAttributesChanged -> an Update action, applied in "
-            "resourceTableUpdate's phase 2", per_item=True),
+            f"{TF}: updateDiffGSI, capacityChanged with nothing to recreate and billing mode PROVISIONED -> an "
+            "Update action, sent in resourceTableUpdate's phase 2 UpdateTable", per_item=True),
     Setting("localIndexes", None, _read_local_indexes, _show_index,
             "added, removed or changed: replace; only a key attribute's type changed: not-applied",
-            f"{TF}: ResourceTable schema, local_secondary_index and all its fields are ForceNew", per_item=True),
+            f"{TF}: resourceTable's schema, local_secondary_index and all its fields are ForceNew; its range_key "
+            "names the attribute without a type", per_item=True),
     Setting("tags", ("tags",), _read_tags, str,
             "update in place",
-            f"{TF}: resourceTableUpdate, HasChange(tags_all) -> UpdateTags",
+            f"{TF}: resourceTable is annotated @Tags(identifierAttribute=\"arn\"): the provider's transparent "
+            "tagging updates tags_all in place (TagResource/UntagResource); resourceTableUpdate's "
+            "HasChange(names.AttrTagsAll) only copies them to replicas",
             local=frozenset({MOTO}), unsupported_as="tags", per_item=True),
 )
 
