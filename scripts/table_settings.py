@@ -246,10 +246,11 @@ SETTINGS: tuple[Setting, ...] = (
             "states (isTableOptionDisabled)",
             local=frozenset({MOTO}), unsupported_as="encryption"),
     Setting("encryption.kmsKey", ("serverSideEncryption",), _read_kms_key, str,
-            "update in place",
+            "a key declared: update in place; none declared (the AWS-managed key): no diff, whatever key is live",
             f"{TF}: resourceTableUpdate, HasChange(\"server_side_encryption\") -> UpdateTable(SSESpecification "
             "with KMSMasterKeyId, expandEncryptAtRestOptions) of its own, then waitSSEUpdated; kms_key_arn is "
-            "not ForceNew",
+            "Optional + Computed, not ForceNew, so an unset key keeps the state's; resourceTableRead's "
+            "clearSSEDefaultKey blanks the AWS-managed key's ARN",
             local=frozenset({MOTO}), unsupported_as="encryption"),
     Setting("globalIndexes", ("globalSecondaryIndexes",), _read_global_indexes, _show_index,
             "new: index-create (one per UpdateTable call); removed: index-delete; keys' names or projection "
