@@ -6,6 +6,10 @@ table), how a value is shown, how a change to it is classified (the rule, and th
 from), and which local endpoints support it. `drift`, `plan`, the import check, `restore` and
 `comparable` (schema files) iterate this registry and compare the structured values it reads.
 
+A new table-level setting (warm throughput, on-demand throughput) is its spec field (components/model/spec.py),
+its program line (components/resources/table.py), one entry here with `declare` and `copy` (schema files and
+live reads iterate them), and its put-back step or carried-by-restore mark in scripts/restore.py.
+
 The rules imitate the Terraform AWS provider's `aws_dynamodb_table`, which pulumi-aws 7.x is built on
 (hashicorp/terraform-provider-aws, internal/service/dynamodb/table.go). Each rule names the function
 (or schema attribute) it comes from; `docs/deployment.md` shows one real output per class.
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from components.model.plan import TablePlan
 from scripts.schema_files import TableSchema
 
 
@@ -58,6 +63,12 @@ class Setting:
     local: frozenset[str] = BOTH  # endpoints that implement it
     unsupported_as: str | None = None  # the LiveTable.unsupported feature that hides it on an endpoint
     per_item: bool = False
+    # The CreateTable request entries the setting adds (schema_files.declared_schema), and the same entries
+    # copied from DescribeTable's Table (live.read_live). A setting without them is part of the table's shape
+    # (keys, indexes, billing and the throughput tied to it) or is read through a call of its own (TTL,
+    # continuous backups, tags), which those two modules build themselves.
+    declare: Callable[[TablePlan], Mapping[str, Any]] | None = None
+    copy: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
 
 
 # --- readers: a TableSchema (declared or live) to structured values -------------------------------
@@ -158,6 +169,50 @@ def _read_tags(schema: TableSchema) -> dict[str, Value]:
     return {f"tags.{tag['Key']}": tag["Value"] for tag in schema.create.get("Tags") or []}
 
 
+# --- request entries: the model's (CreateTable) and the live table's (DescribeTable) ---------------
+
+def _declare_stream(plan: TablePlan) -> dict[str, Any]:
+    stream = plan.spec.stream
+    return {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": stream.view_type.value}
+            if stream else {"StreamEnabled": False}}
+
+
+def _copy_stream(table: Mapping[str, Any]) -> dict[str, Any]:
+    stream = table.get("StreamSpecification") or {}
+    return {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
+            if stream.get("StreamEnabled") else {"StreamEnabled": False}}
+
+
+def _declare_encryption(plan: TablePlan) -> dict[str, Any]:
+    key = plan.settings.kms_key_arn
+    return {"SSESpecification": {"Enabled": True, "SSEType": "KMS", **({"KMSMasterKeyId": key} if key else {})}}
+
+
+def _copy_encryption(table: Mapping[str, Any]) -> dict[str, Any]:
+    sse = table.get("SSEDescription")
+    if sse and sse.get("Status") in ("ENABLED", "ENABLING", "UPDATING"):
+        return {"SSESpecification": {"Enabled": True, "SSEType": sse.get("SSEType", "KMS"),
+                                     **({"KMSMasterKeyId": sse["KMSMasterKeyArn"]}
+                                        if sse.get("KMSMasterKeyArn") else {})}}
+    return {"SSESpecification": {"Enabled": False}}
+
+
+def _declare_table_class(plan: TablePlan) -> dict[str, Any]:
+    return {"TableClass": plan.spec.table_class.value}
+
+
+def _copy_table_class(table: Mapping[str, Any]) -> dict[str, Any]:
+    return {"TableClass": (table.get("TableClassSummary") or {}).get("TableClass", "STANDARD")}
+
+
+def _declare_deletion_protection(plan: TablePlan) -> dict[str, Any]:
+    return {"DeletionProtectionEnabled": plan.settings.deletion_protection}
+
+
+def _copy_deletion_protection(table: Mapping[str, Any]) -> dict[str, Any]:
+    return {"DeletionProtectionEnabled": bool(table.get("DeletionProtectionEnabled"))}
+
+
 # --- how values are shown (the words drift and plan have always printed) ---------------------------
 
 def show_keys(value: Value) -> str:
@@ -218,17 +273,20 @@ SETTINGS: tuple[Setting, ...] = (
             "!HasChange(\"stream_enabled\") && HasChange(\"stream_view_type\") with the stream on -> "
             "cycleStreamEnabled (UpdateTable StreamEnabled false, waitTableActive, UpdateTable StreamEnabled true "
             "with the new type, waitTableActive); resourceTable's CustomizeDiff marks stream_arn SetNewComputed "
-            "on either change"),
+            "on either change",
+            declare=_declare_stream, copy=_copy_stream),
     Setting("tableClass", ("tableClass",), _read_table_class, str,
             "update in place",
             f"{TF}: resourceTableUpdate, HasChange(\"table_class\") -> an UpdateTable(TableClass) of its own, "
-            "then waitTableActive (\"Table Class cannot be changed concurrently with other values\")"),
+            "then waitTableActive (\"Table Class cannot be changed concurrently with other values\")",
+            declare=_declare_table_class, copy=_copy_table_class),
     Setting("deletionProtection", ("deletionProtectionEnabled",), _read_deletion_protection, _show_on_off,
             "update in place; while on, a replacement fails at its delete",
             f"{TF}: resourceTableUpdate, HasChange(\"deletion_protection_enabled\") -> "
             "DeletionProtectionEnabled in the table's one UpdateTable; resourceTableDelete -> deleteTable "
             "sends DeleteTable without turning it off and retries only LimitExceededException "
-            "(\"simultaneously\") and ResourceInUseException, so DynamoDB's refusal fails the delete"),
+            "(\"simultaneously\") and ResourceInUseException, so DynamoDB's refusal fails the delete",
+            declare=_declare_deletion_protection, copy=_copy_deletion_protection),
     Setting("ttl", ("ttl",), _read_ttl, _show_optional,
             "on or off: update in place; a new attribute while on: blocked (AWS refuses it as one step)",
             f"{TF}: resourceTableUpdate, HasChange(\"ttl\") -> updateTimeToLive (one UpdateTimeToLive call); the "
@@ -244,7 +302,8 @@ SETTINGS: tuple[Setting, ...] = (
             f"{TF}: resourceTableUpdate, HasChange(\"server_side_encryption\") -> an UpdateTable(SSESpecification) "
             "of its own (no replicas), then waitSSEUpdated; CustomizeDiff clears a change between two disabled "
             "states (isTableOptionDisabled)",
-            local=frozenset({MOTO}), unsupported_as="encryption"),
+            local=frozenset({MOTO}), unsupported_as="encryption",
+            declare=_declare_encryption, copy=_copy_encryption),
     Setting("encryption.kmsKey", ("serverSideEncryption",), _read_kms_key, str,
             "a key declared: update in place; none declared (the AWS-managed key): no diff, whatever key is live",
             f"{TF}: resourceTableUpdate, HasChange(\"server_side_encryption\") -> UpdateTable(SSESpecification "
@@ -295,6 +354,16 @@ def values(schema: TableSchema) -> dict[str, Value]:
 
 def shown(field_name: str, value: Value) -> str:
     return setting_of(field_name).show(value)
+
+
+def declared_entries(plan: TablePlan) -> dict[str, Any]:
+    """The CreateTable request entries of every setting that declares its own."""
+    return {key: value for setting in SETTINGS if setting.declare for key, value in setting.declare(plan).items()}
+
+
+def copied_entries(table: Mapping[str, Any]) -> dict[str, Any]:
+    """The same entries, copied from DescribeTable's Table."""
+    return {key: value for setting in SETTINGS if setting.copy for key, value in setting.copy(table).items()}
 
 
 def entries() -> Iterator[Setting]:

@@ -157,6 +157,29 @@ def test_every_registry_setting_is_put_back_by_restore_or_carried_by_its_request
     assert sorted(fields) == sorted([*PUT_BACK, *CARRIED_BY_RESTORE])
 
 
+def test_a_setting_declares_and_copies_the_same_request_entries(moto_client: Any) -> None:
+    # schema_files and live iterate the registry's `declare` and `copy`: a setting that declares entries of the
+    # CreateTable request must copy the same entries from DescribeTable, with equal values on a table just made.
+    from scripts.live import read_live
+    from scripts.table_settings import SETTINGS
+    from tests.plan_conformance.cases import FEED, KEY_1, Stack
+
+    # (moto reports every table as STANDARD: its CreateTable and UpdateTable ignore TableClass)
+    [plan] = Stack(prefix="r-", deletion_protection=True, kms_key_arn=KEY_1).plans([FEED])
+    create_tables(moto_client, [declared_schema(plan)])
+    table = moto_client.describe_table(TableName=plan.name)["Table"]
+    carried = [s for s in SETTINGS if s.declare or s.copy]
+    assert {s.field for s in carried} == {"stream", "tableClass", "deletionProtection", "encryption"}
+    for setting in carried:
+        assert setting.declare and setting.copy, setting.field
+        assert setting.copy(table) == setting.declare(plan), setting.field
+    live = read_live(moto_client, plan.name)
+    assert live is not None
+    assert {k: live.schema.create[k] for k in ("StreamSpecification", "TableClass", "DeletionProtectionEnabled")} == {
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+        "TableClass": "STANDARD", "DeletionProtectionEnabled": True}
+
+
 def test_previous_config_names_the_old_table_on_the_command_line(
         moto: Any, moto_client: Any, tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
     # name is ForceNew (terraform-provider-aws table.go, resourceTable schema): a changed suffix deletes the
