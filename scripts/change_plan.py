@@ -192,8 +192,8 @@ def backfill_estimate(plan: TablePlan, index_name: str, live: LiveTable, rate: f
 
 def _names_only(value: Any) -> Any:
     """A key or index value without its attribute types: what the provider's diff sees. The `attribute` set is
-    not ForceNew, index set elements name their key attributes without types, and CustomizeDiff clears an
-    attribute-only change (terraform-provider-aws table.go, ResourceTable; pulumi-aws#1057)."""
+    not ForceNew, and hash_key, range_key and the index set elements name their key attributes without types
+    (terraform-provider-aws table.go, resourceTable's schema)."""
     if isinstance(value, tuple) and value and isinstance(value[0], tuple) and len(value[0]) == 3 \
             and all(isinstance(part, str) for part in value[0]):
         return tuple((name, role) for name, _, role in value)  # a key schema
@@ -210,6 +210,39 @@ def _type_change(declared: Any, live: Any, index: bool) -> str:
                      if name in before and before[name] != kind)
 
 
+def global_index_changes(differences: Sequence[Difference]) -> bool:
+    """Whether the provider sees a `global_secondary_index` change: an index added, removed, given other key
+    names, projection or capacity. A key type alone is not one (the set element holds no types, and
+    customDiffGlobalSecondaryIndex clears a set change whose elements are equal by name); an index still
+    building is the table's state, not a change (terraform-provider-aws table.go)."""
+    for difference in differences:
+        if not difference.field.startswith("globalIndexes.") or difference.field.endswith(".status"):
+            continue
+        if difference.field.endswith(".capacity") or difference.declared is None or difference.live is None:
+            return True
+        if _names_only(difference.declared_value) != _names_only(difference.live_value):
+            return True
+    return False
+
+
+def _type_not_applied(what: str, remedy: str, gsi_changes: bool) -> str:
+    """A key attribute type change `pulumi up` does not make. The last CustomizeDiff function of resourceTable
+    clears `attribute` when no global index changes, so the preview shows nothing (pulumi-aws#1057). When an
+    index changes in the same deploy the `attribute` change stays in the diff, but `attribute` is not ForceNew
+    and resourceTableUpdate has no branch for it: it sends AttributeDefinitions only with a new index (phase 3,
+    the Create actions of updateDiffGSI). AWS accepts the conflicting definition there and keeps the existing
+    type (characterised on AWS in paritysuite/dynamodb-conformance#78; not observable here); DynamoDB Local
+    refuses the call ("SchemaElement redefined should be of same type as previously defined", see
+    tests/plan_conformance/test_conformance.py), and moto overwrites the type."""
+    if gsi_changes:
+        shown = ("a global index changes in the same deploy, so pulumi up shows the attribute change but never "
+                 "makes it: the provider sends the new type only with a new index's UpdateTable, where AWS keeps "
+                 "the existing type (DynamoDB Local refuses that call); every plan reports it again")
+    else:
+        shown = "pulumi up shows no diff and changes nothing, and every plan reports it again"
+    return f"{what}: {shown}; {remedy}"
+
+
 def replace_consequence(plan: TablePlan, old: LiveTable, what: str) -> str:
     """The table `old` is deleted: say so with its item count, and say when the deletion will fail instead.
 
@@ -218,7 +251,11 @@ def replace_consequence(plan: TablePlan, old: LiveTable, what: str) -> str:
     nameRequiresDeleteBeforeReplace: an autonameable property given by the user, not the autonamer).
 
     Pulumi refuses to delete a resource with `protect` (pulumi/pulumi, the engine's step generator checks
-    `Protect` before a delete or replace); DynamoDB refuses DeleteTable while deletion protection is on."""
+    `Protect` before a delete or replace). DynamoDB refuses DeleteTable while deletion protection is on, and
+    the provider neither turns it off first nor retries that refusal (terraform-provider-aws table.go,
+    resourceTableDelete -> deleteTable, which retries only LimitExceededException "simultaneously" and
+    ResourceInUseException). A replacement deletes the old table without updating it, so declaring deletion
+    protection off in the same deploy does not help: the live setting decides."""
     count = old.item_count
     text = (f"{what}: {old.schema.name} is deleted ({count:,} item{'' if count == 1 else 's'} lost) and "
             f"{plan.name} created empty")
@@ -229,12 +266,14 @@ def replace_consequence(plan: TablePlan, old: LiveTable, what: str) -> str:
         stoppers.append(f"deletion protection is on for {old.schema.name}, so DeleteTable fails")
     if stoppers:
         text += (f"; but pulumi up will fail instead, deleting nothing: {'; '.join(stoppers)} (lift them only "
-                 "after the data is copied elsewhere)")
+                 "after the data is copied elsewhere, in a deploy of their own before this one)")
     return text
 
 
-def classify(plan: TablePlan, difference: Difference, live: LiveTable, rate: float) -> Change:
-    """One difference's class and consequence, by the registry's rule for its setting."""
+def classify(plan: TablePlan, difference: Difference, live: LiveTable, rate: float,
+             gsi_changes: bool = False) -> Change:
+    """One difference's class and consequence, by the registry's rule for its setting. `gsi_changes`: the
+    provider sees a global index change on this table in the same deploy (global_index_changes)."""
     name, declared, have = difference.field, difference.declared, difference.live
     want_value, live_value = difference.declared_value, difference.live_value
     setting = setting_of(name)
@@ -245,22 +284,21 @@ def classify(plan: TablePlan, difference: Difference, live: LiveTable, rate: flo
     both = declared is not None and have is not None
     types_only = both and _names_only(want_value) == _names_only(live_value)
     if setting.field == "keys":
-        # hash_key and range_key are ForceNew (ResourceTable schema); a type alone is an `attribute` change.
+        # hash_key and range_key are ForceNew (resourceTable schema); a type alone is an `attribute` change.
         if types_only:
-            return change(ChangeClass.NOT_APPLIED,
-                          f"only the key attribute type changes ({_type_change(want_value, live_value, False)}): "
-                          "pulumi up shows no diff and changes nothing, and every plan reports it again; to change "
-                          "it, create a new table with the new key type, copy the items with a data migration, move "
-                          "readers and writers, then retire the old table")
+            return change(ChangeClass.NOT_APPLIED, _type_not_applied(
+                f"only the key attribute type changes ({_type_change(want_value, live_value, False)})",
+                "to change it, create a new table with the new key type, copy the items with a data migration, "
+                "move readers and writers, then retire the old table", gsi_changes))
         return change(ChangeClass.REPLACE, replace_consequence(plan, live, "the key schema changes"))
     if setting.field == "localIndexes":
         index = name.split(".", 1)[1]
         if types_only:
-            return change(ChangeClass.NOT_APPLIED,
-                          f"only local index {index}'s key attribute type changes "
-                          f"({_type_change(want_value, live_value, True)}): pulumi up shows no diff and changes "
-                          "nothing; local indexes exist only from a table's creation, so the remedy is a new table "
-                          "with the index, and a data migration")
+            return change(ChangeClass.NOT_APPLIED, _type_not_applied(
+                f"only local index {index}'s key attribute type changes "
+                f"({_type_change(want_value, live_value, True)})",
+                "local indexes exist only from a table's creation, so the remedy is a new table with the index, "
+                "and a data migration", gsi_changes))
         verb = "added" if have is None else "removed" if declared is None else "changed"
         return change(ChangeClass.REPLACE, replace_consequence(
             plan, live, f"local index {index} {verb} (local_secondary_index is ForceNew)"))
@@ -276,11 +314,10 @@ def classify(plan: TablePlan, difference: Difference, live: LiveTable, rate: flo
             return change(ChangeClass.INDEX_DELETE, f"{index} is deleted: queries on it start failing "
                                                     "(the table's items stay)")
         if types_only:
-            return change(ChangeClass.NOT_APPLIED,
-                          f"only {index}'s key attribute type changes ({_type_change(want_value, live_value, True)}): "
-                          "pulumi up shows no diff and changes nothing, and every plan reports it again; to change "
-                          "it, add a new index under a new name on an attribute of the new type, backfill that "
-                          "attribute with a data migration, move the queries, then drop the old index")
+            return change(ChangeClass.NOT_APPLIED, _type_not_applied(
+                f"only {index}'s key attribute type changes ({_type_change(want_value, live_value, True)})",
+                "to change it, add a new index under a new name on an attribute of the new type, backfill that "
+                "attribute with a data migration, move the queries, then drop the old index", gsi_changes))
         seconds, estimate = backfill_estimate(plan, index, live, rate)
         if have is None:
             return change(ChangeClass.INDEX_CREATE, f"one index per UpdateTable call; {index} is unusable until "
@@ -345,7 +382,8 @@ def table_changes(client: DynamoDBClient, plan: TablePlan, rate: float) -> Table
     if live is None:
         return TableChanges(plan, None, [Change("table", ChangeClass.CREATE, plan.name, None, "new empty table")])
     differences = _covered_capacity(compare(declared, live))
-    result = TableChanges(plan, live, [classify(plan, d, live, rate) for d in differences])
+    gsi_changes = global_index_changes(differences)
+    result = TableChanges(plan, live, [classify(plan, d, live, rate, gsi_changes) for d in differences])
     if plan.existing:
         attributes = _attribute_difference(declared, live.schema)
         result.import_check = import_check(plan, [*differences, *([attributes] if attributes else [])])
@@ -404,7 +442,7 @@ class StackChanges:
     def index_builds(self) -> list[tuple[TableChanges, list[Change]]]:
         """Per table, the index builds (one UpdateTable call and one wait each), listed by name: the provider
         issues them in the iteration order of its `global_secondary_index` set, which hashes each element, not
-        in declaration order (terraform-provider-aws table.go, resourceTableUpdate phase 3 over UpdateDiffGSI)."""
+        in declaration order (terraform-provider-aws table.go, resourceTableUpdate phase 3 over updateDiffGSI)."""
         builds = []
         for table in self.tables:
             steps = sorted((c for c in table.changes if c.backfill_seconds is not None and not c.deferred),
@@ -541,7 +579,7 @@ def previous_names(client: DynamoDBClient, missing: Sequence[TableChanges], plan
 
 def _renamed(client: DynamoDBClient, missing: list[TableChanges], plans: Sequence[TablePlan],
              previous: Sequence[TablePlan] | None = None) -> None:
-    """A declared table that is missing while its old name is live: `name` is ForceNew (ResourceTable schema),
+    """A declared table that is missing while its old name is live: `name` is ForceNew (resourceTable schema),
     so the provider replaces the table and the old one, with its items, is deleted."""
     names = previous_names(client, missing, plans, previous)
     for table in missing:

@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 from components.model.spec import MIN_WARM_READ_UNITS, MIN_WARM_WRITE_UNITS
 from scripts.aws import DynamoDBClient, error_code, find_table
 from scripts.schema_files import TableSchema
+from scripts.table_settings import copied_entries
 
 logger = logging.getLogger(__name__)
 
@@ -103,18 +104,8 @@ def read_live(client: DynamoDBClient, table_name: str) -> LiveTable | None:
         create["GlobalSecondaryIndexes"] = gsis
     if lsis:
         create["LocalSecondaryIndexes"] = lsis
-    stream: Mapping[str, Any] = table.get("StreamSpecification") or {}
-    create["StreamSpecification"] = ({"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
-                                     if stream.get("StreamEnabled") else {"StreamEnabled": False})
+    create.update(copied_entries(table))  # stream, encryption, table class, deletion protection, ...
     sse = table.get("SSEDescription")
-    if sse and sse.get("Status") in ("ENABLED", "ENABLING", "UPDATING"):
-        create["SSESpecification"] = {"Enabled": True, "SSEType": sse.get("SSEType", "KMS"),
-                                      **({"KMSMasterKeyId": sse["KMSMasterKeyArn"]}
-                                         if sse.get("KMSMasterKeyArn") else {})}
-    else:
-        create["SSESpecification"] = {"Enabled": False}
-    create["TableClass"] = (table.get("TableClassSummary") or {}).get("TableClass", "STANDARD")
-    create["DeletionProtectionEnabled"] = bool(table.get("DeletionProtectionEnabled"))
 
     tags: list[dict[str, str]] = []
     try:

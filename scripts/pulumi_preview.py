@@ -84,7 +84,8 @@ WEIGHT = {op: n for n, op in enumerate((Operation.NONE, Operation.IMPORT, Operat
 # GSI creates, deletes and rebuilds, stream cycles and TTL switches, capacity, tags are all an in-place update
 # of the one resource. A ForceNew attribute (name, keys, local indexes) makes the engine replace it. A key
 # attribute's type is not applied at all: CustomizeDiff clears an `attribute` change when no GSI changes
-# (pulumi-aws#1057), so the preview has no step for it.
+# (pulumi-aws#1057), so the preview has no step for it; beside a GSI change the update step lists
+# `attributes` too, but the GSI change already makes it an update, and the type still stays.
 OPERATION_OF_CLASS: dict[ChangeClass, Operation] = {
     ChangeClass.CREATE: Operation.CREATE,
     ChangeClass.REPLACE: Operation.REPLACE,

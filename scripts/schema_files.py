@@ -121,12 +121,9 @@ def declared_schema(plan: TablePlan) -> TableSchema:
             {"IndexName": index.name, "KeySchema": index_key_schema(spec, index),
              "Projection": projection(index)}
             for index in spec.local_indexes]
-    create["StreamSpecification"] = ({"StreamEnabled": True, "StreamViewType": spec.stream.view_type.value}
-                                     if spec.stream else {"StreamEnabled": False})
-    create["SSESpecification"] = {"Enabled": True, "SSEType": "KMS",
-                                  **({"KMSMasterKeyId": settings.kms_key_arn} if settings.kms_key_arn else {})}
-    create["TableClass"] = spec.table_class.value
-    create["DeletionProtectionEnabled"] = settings.deletion_protection
+    from scripts.table_settings import declared_entries  # the registry builds on TableSchema, defined here
+
+    create.update(declared_entries(plan))  # stream, encryption, table class, deletion protection, ...
     create["Tags"] = [{"Key": key, "Value": value} for key, value in sorted(plan.tags.items())]
     return TableSchema(create=create, ttl_attribute=spec.ttl_attribute, pitr_enabled=settings.pitr_enabled,
                        pitr_days=settings.pitr_recovery_period_days if settings.pitr_enabled else None)

@@ -6,6 +6,10 @@ table), how a value is shown, how a change to it is classified (the rule, and th
 from), and which local endpoints support it. `drift`, `plan`, the import check, `restore` and
 `comparable` (schema files) iterate this registry and compare the structured values it reads.
 
+A new table-level setting (warm throughput, on-demand throughput) is its spec field (components/model/spec.py),
+its program line (components/resources/table.py), one entry here with `declare` and `copy` (schema files and
+live reads iterate them), and its put-back step or carried-by-restore mark in scripts/restore.py.
+
 The rules imitate the Terraform AWS provider's `aws_dynamodb_table`, which pulumi-aws 7.x is built on
 (hashicorp/terraform-provider-aws, internal/service/dynamodb/table.go). Each rule names the function
 (or schema attribute) it comes from; `docs/deployment.md` shows one real output per class.
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from components.model.plan import TablePlan
 from scripts.schema_files import TableSchema
 
 
@@ -59,6 +64,12 @@ class Setting:
     unsupported_as: str | None = None  # the LiveTable.unsupported feature that hides it on an endpoint
     per_item: bool = False
     floor: bool = False  # live at or above the declared value is in sync (scripts/drift.py in_sync)
+    # The CreateTable request entries the setting adds (schema_files.declared_schema), and the same entries
+    # copied from DescribeTable's Table (live.read_live). A setting without them is part of the table's shape
+    # (keys, indexes, billing and the throughput tied to it) or is read through a call of its own (TTL,
+    # continuous backups, tags), which those two modules build themselves.
+    declare: Callable[[TablePlan], Mapping[str, Any]] | None = None
+    copy: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
 
 
 # --- readers: a TableSchema (declared or live) to structured values -------------------------------
@@ -197,6 +208,50 @@ def _read_tags(schema: TableSchema) -> dict[str, Value]:
     return {f"tags.{tag['Key']}": tag["Value"] for tag in schema.create.get("Tags") or []}
 
 
+# --- request entries: the model's (CreateTable) and the live table's (DescribeTable) ---------------
+
+def _declare_stream(plan: TablePlan) -> dict[str, Any]:
+    stream = plan.spec.stream
+    return {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": stream.view_type.value}
+            if stream else {"StreamEnabled": False}}
+
+
+def _copy_stream(table: Mapping[str, Any]) -> dict[str, Any]:
+    stream = table.get("StreamSpecification") or {}
+    return {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
+            if stream.get("StreamEnabled") else {"StreamEnabled": False}}
+
+
+def _declare_encryption(plan: TablePlan) -> dict[str, Any]:
+    key = plan.settings.kms_key_arn
+    return {"SSESpecification": {"Enabled": True, "SSEType": "KMS", **({"KMSMasterKeyId": key} if key else {})}}
+
+
+def _copy_encryption(table: Mapping[str, Any]) -> dict[str, Any]:
+    sse = table.get("SSEDescription")
+    if sse and sse.get("Status") in ("ENABLED", "ENABLING", "UPDATING"):
+        return {"SSESpecification": {"Enabled": True, "SSEType": sse.get("SSEType", "KMS"),
+                                     **({"KMSMasterKeyId": sse["KMSMasterKeyArn"]}
+                                        if sse.get("KMSMasterKeyArn") else {})}}
+    return {"SSESpecification": {"Enabled": False}}
+
+
+def _declare_table_class(plan: TablePlan) -> dict[str, Any]:
+    return {"TableClass": plan.spec.table_class.value}
+
+
+def _copy_table_class(table: Mapping[str, Any]) -> dict[str, Any]:
+    return {"TableClass": (table.get("TableClassSummary") or {}).get("TableClass", "STANDARD")}
+
+
+def _declare_deletion_protection(plan: TablePlan) -> dict[str, Any]:
+    return {"DeletionProtectionEnabled": plan.settings.deletion_protection}
+
+
+def _copy_deletion_protection(table: Mapping[str, Any]) -> dict[str, Any]:
+    return {"DeletionProtectionEnabled": bool(table.get("DeletionProtectionEnabled"))}
+
+
 # --- how values are shown (the words drift and plan have always printed) ---------------------------
 
 def show_keys(value: Value) -> str:
@@ -236,56 +291,80 @@ TF = "hashicorp/terraform-provider-aws internal/service/dynamodb/table.go"
 SETTINGS: tuple[Setting, ...] = (
     Setting("keys", None, _read_keys, show_keys,
             "a key attribute's name added, removed or changed: replace (the table is deleted and created empty); "
-            "only a key attribute's type changed: not-applied",
-            f"{TF}: ResourceTable schema, hash_key and range_key are ForceNew; `attribute` is not ForceNew and "
-            "CustomizeDiff clears an attribute-only change when no GSI changes (pulumi-aws#1057)"),
+            "only a key attribute's type changed: not-applied (also when a global index changes in the same "
+            "deploy: then pulumi up shows the `attribute` change, but the type stays)",
+            f"{TF}: resourceTable's schema, hash_key and range_key are ForceNew, `attribute` is not; the last "
+            "CustomizeDiff function in resourceTable's customdiff.All clears `attribute` when "
+            "HasChange(\"attribute\") && !HasChange(\"global_secondary_index\") (pulumi-aws#1057); when it keeps "
+            "it, resourceTableUpdate has no `attribute` branch and sends AttributeDefinitions only with phase 3's "
+            "Create actions, where DynamoDB keeps an existing attribute's type"),
     Setting("billingMode", ("billingMode",), _read_billing, str,
             "update in place",
-            f"{TF}: resourceTableUpdate, HasChanges(billing_mode, read_capacity, write_capacity) -> UpdateTable"),
+            f"{TF}: resourceTableUpdate, HasChanges(\"billing_mode\", \"read_capacity\", \"write_capacity\") -> "
+            "one UpdateTable with the table's other changes"),
     Setting("capacity", ("readCapacity", "writeCapacity"), _read_capacity, _show_capacity,
             "update in place",
-            f"{TF}: resourceTableUpdate, HasChanges(billing_mode, read_capacity, write_capacity) -> UpdateTable "
-            "with expandProvisionedThroughputUpdate"),
+            f"{TF}: resourceTableUpdate, HasChanges(\"billing_mode\", \"read_capacity\", \"write_capacity\") -> "
+            "UpdateTable with expandProvisionedThroughputUpdate"),
     Setting("stream", ("streamEnabled", "streamViewType"), _read_stream, _show_optional,
             "on or off: update in place; a new view type while on: stream-cycle (a new stream ARN)",
-            f"{TF}: resourceTableUpdate, HasChanges(stream_enabled, stream_view_type); a view type change while "
-            "enabled goes through cycleStreamEnabled (disable, wait, enable with the new type)"),
+            f"{TF}: resourceTableUpdate, HasChange(\"stream_enabled\") -> UpdateTable(StreamSpecification); "
+            "!HasChange(\"stream_enabled\") && HasChange(\"stream_view_type\") with the stream on -> "
+            "cycleStreamEnabled (UpdateTable StreamEnabled false, waitTableActive, UpdateTable StreamEnabled true "
+            "with the new type, waitTableActive); resourceTable's CustomizeDiff marks stream_arn SetNewComputed "
+            "on either change",
+            declare=_declare_stream, copy=_copy_stream),
     Setting("tableClass", ("tableClass",), _read_table_class, str,
             "update in place",
-            f"{TF}: resourceTableUpdate, HasChange(table_class) -> UpdateTable(TableClass)"),
+            f"{TF}: resourceTableUpdate, HasChange(\"table_class\") -> an UpdateTable(TableClass) of its own, "
+            "then waitTableActive (\"Table Class cannot be changed concurrently with other values\")",
+            declare=_declare_table_class, copy=_copy_table_class),
     Setting("deletionProtection", ("deletionProtectionEnabled",), _read_deletion_protection, _show_on_off,
-            "update in place",
-            f"{TF}: resourceTableUpdate, HasChange(deletion_protection_enabled) -> UpdateTable"),
+            "update in place; while on, a replacement fails at its delete",
+            f"{TF}: resourceTableUpdate, HasChange(\"deletion_protection_enabled\") -> "
+            "DeletionProtectionEnabled in the table's one UpdateTable; resourceTableDelete -> deleteTable "
+            "sends DeleteTable without turning it off and retries only LimitExceededException "
+            "(\"simultaneously\") and ResourceInUseException, so DynamoDB's refusal fails the delete",
+            declare=_declare_deletion_protection, copy=_copy_deletion_protection),
     Setting("ttl", ("ttl",), _read_ttl, _show_optional,
             "on or off: update in place; a new attribute while on: blocked (AWS refuses it as one step)",
-            f"{TF}: resourceTableUpdate, HasChange(ttl) -> updateTimeToLive (one UpdateTimeToLive call); the ttl "
-            "block has DiffSuppressFunc SuppressMissingOptionalConfigurationBlock, so the program must declare "
-            "`enabled: false` to turn TTL off"),
+            f"{TF}: resourceTableUpdate, HasChange(\"ttl\") -> updateTimeToLive (one UpdateTimeToLive call); the "
+            "ttl block has DiffSuppressFunc verify.SuppressMissingOptionalConfigurationBlock, so the program "
+            "must declare `enabled: false` to turn TTL off"),
     Setting("pitr", ("pointInTimeRecovery",), _read_pitr, _show_pitr,
             "update in place",
-            f"{TF}: resourceTableUpdate, HasChange(point_in_time_recovery) -> updatePITR",
+            f"{TF}: resourceTableUpdate, HasChange(\"point_in_time_recovery\") -> updatePITR "
+            "(UpdateContinuousBackups)",
             local=frozenset({MOTO}), unsupported_as="pitr"),
     Setting("encryption", ("serverSideEncryption",), _read_encryption, _show_encryption,
             "update in place",
-            f"{TF}: resourceTableUpdate, HasChange(server_side_encryption) -> UpdateTable(SSESpecification) alone",
-            local=frozenset({MOTO}), unsupported_as="encryption"),
+            f"{TF}: resourceTableUpdate, HasChange(\"server_side_encryption\") -> an UpdateTable(SSESpecification) "
+            "of its own (no replicas), then waitSSEUpdated; CustomizeDiff clears a change between two disabled "
+            "states (isTableOptionDisabled)",
+            local=frozenset({MOTO}), unsupported_as="encryption",
+            declare=_declare_encryption, copy=_copy_encryption),
     Setting("encryption.kmsKey", ("serverSideEncryption",), _read_kms_key, str,
-            "update in place",
-            f"{TF}: resourceTableUpdate, HasChange(server_side_encryption) -> UpdateTable(SSESpecification) alone",
+            "a key declared: update in place; none declared (the AWS-managed key): no diff, whatever key is live",
+            f"{TF}: resourceTableUpdate, HasChange(\"server_side_encryption\") -> UpdateTable(SSESpecification "
+            "with KMSMasterKeyId, expandEncryptAtRestOptions) of its own, then waitSSEUpdated; kms_key_arn is "
+            "Optional + Computed, not ForceNew, so an unset key keeps the state's; resourceTableRead's "
+            "clearSSEDefaultKey blanks the AWS-managed key's ARN",
             local=frozenset({MOTO}), unsupported_as="encryption"),
     Setting("globalIndexes", ("globalSecondaryIndexes",), _read_global_indexes, _show_index,
             "new: index-create (one per UpdateTable call); removed: index-delete; keys' names or projection "
             "changed: index-rebuild (delete, then create); only a key attribute's type changed: not-applied",
-            f"{TF}: UpdateDiffGSI (Create for a new name, Delete for a removed one, Delete + Create when anything "
-            "but capacity differs); the set element holds key attribute names, not types (CustomizeDiff, "
-            "pulumi-aws#1057)", per_item=True),
+            f"{TF}: updateDiffGSI (Create for a new name, Delete for a removed one, Delete + Create when "
+            "checkIfNonKeyAttributesChanged or checkIfGSIRecreateAttributesChanged); the set element names its "
+            "key attributes without types, and customDiffGlobalSecondaryIndex clears a set change whose "
+            "elements are equal by name", per_item=True),
     Setting("globalIndexes.capacity", ("globalSecondaryIndexes",), _read_global_index_capacity, _show_capacity,
             "update in place",
-            f"{TF}: UpdateDiffGSI, capacityChanged && !otherAttributesChanged -> an Update action, applied in "
-            "resourceTableUpdate's phase 2", per_item=True),
+            f"{TF}: updateDiffGSI, capacityChanged with nothing to recreate and billing mode PROVISIONED -> an "
+            "Update action, sent in resourceTableUpdate's phase 2 UpdateTable", per_item=True),
     Setting("localIndexes", None, _read_local_indexes, _show_index,
             "added, removed or changed: replace; only a key attribute's type changed: not-applied",
-            f"{TF}: ResourceTable schema, local_secondary_index and all its fields are ForceNew", per_item=True),
+            f"{TF}: resourceTable's schema, local_secondary_index and all its fields are ForceNew; its range_key "
+            "names the attribute without a type", per_item=True),
     Setting("onDemandMaximum", ("onDemandThroughput",), _read_on_demand, _show_units,
             "update in place",
             f"{TF}: resourceTableUpdate, HasChange(on_demand_throughput) -> UpdateTable(OnDemandThroughput)",
@@ -298,16 +377,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("globalIndexes.onDemandMaximum", ("globalSecondaryIndexes",),
             _read_index_guards("OnDemandThroughput", "onDemandMaximum", "MaxReadRequestUnits", "MaxWriteRequestUnits"),
             _show_units, "update in place",
-            f"{TF}: UpdateDiffGSI, an on_demand_throughput change alone -> an Update action",
+            f"{TF}: updateDiffGSI, an on_demand_throughput change alone -> an Update action",
             local=frozenset({DYNAMODB_LOCAL}), unsupported_as="onDemandMaximum", per_item=True),
     Setting("globalIndexes.warmThroughput", ("globalSecondaryIndexes",),
             _read_index_guards("WarmThroughput", "warmThroughput", "ReadUnitsPerSecond", "WriteUnitsPerSecond"),
             _show_units, "a floor, as the table's",
-            f"{TF}: UpdateDiffGSI, a warm_throughput change alone -> an Update action",
+            f"{TF}: updateDiffGSI, a warm_throughput change alone -> an Update action",
             local=frozenset({MOTO}), unsupported_as="warmThroughput", per_item=True, floor=True),
     Setting("tags", ("tags",), _read_tags, str,
             "update in place",
-            f"{TF}: resourceTableUpdate, HasChange(tags_all) -> UpdateTags",
+            f"{TF}: resourceTable is annotated @Tags(identifierAttribute=\"arn\"): the provider's transparent "
+            "tagging updates tags_all in place (TagResource/UntagResource); resourceTableUpdate's "
+            "HasChange(names.AttrTagsAll) only copies them to replicas",
             local=frozenset({MOTO}), unsupported_as="tags", per_item=True),
 )
 
@@ -333,6 +414,16 @@ def values(schema: TableSchema) -> dict[str, Value]:
 
 def shown(field_name: str, value: Value) -> str:
     return setting_of(field_name).show(value)
+
+
+def declared_entries(plan: TablePlan) -> dict[str, Any]:
+    """The CreateTable request entries of every setting that declares its own."""
+    return {key: value for setting in SETTINGS if setting.declare for key, value in setting.declare(plan).items()}
+
+
+def copied_entries(table: Mapping[str, Any]) -> dict[str, Any]:
+    """The same entries, copied from DescribeTable's Table."""
+    return {key: value for setting in SETTINGS if setting.copy for key, value in setting.copy(table).items()}
 
 
 def entries() -> Iterator[Setting]:

@@ -136,11 +136,11 @@ def test_key_lsi_projection_and_index_key_changes_are_classified_on_dynamodb_loc
         "data migration, move readers and writers, then retire the old table"))
     assert sort_changes["globalIndexes.by-status"][0] is ChangeClass.NOT_APPLIED
     assert "3 items lost" not in format_plan(stack_changes)
-    # local_secondary_index is ForceNew (ResourceTable schema): the table is replaced.
+    # local_secondary_index is ForceNew (resourceTable schema): the table is replaced.
     assert changes_of(stack_changes, "lsi") == {"localIndexes.by-total": (
         ChangeClass.REPLACE, "local index by-total changed (local_secondary_index is ForceNew): p-lsi is deleted "
                              "(0 items lost) and p-lsi created empty")}
-    # UpdateDiffGSI: anything but capacity changed on a kept name is a Delete followed by a Create.
+    # updateDiffGSI: anything but capacity changed on a kept name is a Delete followed by a Create.
     rebuild = ("by-status is deleted, then created again: missing in between, its queries fail until it is ACTIVE; "
                "backfill under a minute (0 items at an assumed 1,000 items/s)")
     assert changes_of(stack_changes, "projection") == {"globalIndexes.by-status": (ChangeClass.INDEX_REBUILD, rebuild)}
@@ -281,7 +281,7 @@ def test_a_renamed_table_is_a_replace_that_names_the_table_deleted(moto_client: 
     create_live(moto_client, [old], "r-")
     moto_client.put_item(TableName="r-settings-v1", Item={"id": {"S": "a"}})
     stack_changes = plan(moto_client, [replace(old, base_name="settings-v2")], "r-")
-    # name is ForceNew (ResourceTable schema): the old table, found under the family's prefix, is deleted.
+    # name is ForceNew (resourceTable schema): the old table, found under the family's prefix, is deleted.
     assert changes_of(stack_changes, "settings") == {"name": (
         ChangeClass.REPLACE, "the table's name changes (name is ForceNew): r-settings-v1 is deleted (1 item lost) and "
                              "r-settings-v2 created empty")}

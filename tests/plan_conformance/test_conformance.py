@@ -53,12 +53,15 @@ def test_case(moto_client: Any, case: Case) -> None:
 
 def apply_in_place(client: Any, table: TableChanges) -> None:
     """What resourceTableUpdate sends for this table's in-place changes (terraform-provider-aws table.go):
-    throughput and stream in one UpdateTable, each new index in its own UpdateTable with the attribute
-    definitions, then updateTimeToLive, UpdateTags and updatePITR."""
+    the table class in an UpdateTable of its own, throughput and stream in one UpdateTable, each new index in its
+    own UpdateTable with the attribute definitions, the encryption in an UpdateTable of its own, then
+    updateTimeToLive, the transparent tagging (TagResource, UntagResource) and updatePITR."""
     name = table.plan.name
     declared = declared_schema(table.plan)
     create = declared.create
     fields = {c.field for c in table.changes}
+    if "tableClass" in fields:  # "Table Class cannot be changed concurrently with other values"
+        client.update_table(TableName=name, TableClass=create["TableClass"])
     update: dict[str, Any] = {}
     if "billingMode" in fields:
         update["BillingMode"] = create["BillingMode"]
@@ -80,6 +83,8 @@ def apply_in_place(client: Any, table: TableChanges) -> None:
         if f"globalIndexes.{index['IndexName']}" in fields:  # one per call, as phase 3 does
             client.update_table(TableName=name, AttributeDefinitions=create["AttributeDefinitions"],
                                 GlobalSecondaryIndexUpdates=[{"Create": index}])
+    if fields & {"encryption", "encryption.kmsKey"}:  # an UpdateTable(SSESpecification) of its own
+        client.update_table(TableName=name, SSESpecification=create["SSESpecification"])
     if "ttl" in fields:
         live_attribute = table.live.schema.ttl_attribute if table.live else None
         client.update_time_to_live(TableName=name, TimeToLiveSpecification={
@@ -152,9 +157,32 @@ def test_every_registry_setting_is_put_back_by_restore_or_carried_by_its_request
     assert sorted(fields) == sorted([*PUT_BACK, *CARRIED_BY_RESTORE])
 
 
+def test_a_setting_declares_and_copies_the_same_request_entries(moto_client: Any) -> None:
+    # schema_files and live iterate the registry's `declare` and `copy`: a setting that declares entries of the
+    # CreateTable request must copy the same entries from DescribeTable, with equal values on a table just made.
+    from scripts.live import read_live
+    from scripts.table_settings import SETTINGS
+    from tests.plan_conformance.cases import FEED, KEY_1, Stack
+
+    # (moto reports every table as STANDARD: its CreateTable and UpdateTable ignore TableClass)
+    [plan] = Stack(prefix="r-", deletion_protection=True, kms_key_arn=KEY_1).plans([FEED])
+    create_tables(moto_client, [declared_schema(plan)])
+    table = moto_client.describe_table(TableName=plan.name)["Table"]
+    carried = [s for s in SETTINGS if s.declare or s.copy]
+    assert {s.field for s in carried} == {"stream", "tableClass", "deletionProtection", "encryption"}
+    for setting in carried:
+        assert setting.declare and setting.copy, setting.field
+        assert setting.copy(table) == setting.declare(plan), setting.field
+    live = read_live(moto_client, plan.name)
+    assert live is not None
+    assert {k: live.schema.create[k] for k in ("StreamSpecification", "TableClass", "DeletionProtectionEnabled")} == {
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+        "TableClass": "STANDARD", "DeletionProtectionEnabled": True}
+
+
 def test_previous_config_names_the_old_table_on_the_command_line(
         moto: Any, moto_client: Any, tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    # name is ForceNew (terraform-provider-aws table.go, ResourceTable schema): a changed suffix deletes the
+    # name is ForceNew (terraform-provider-aws table.go, resourceTable schema): a changed suffix deletes the
     # table under its old name, which the previous Pulumi.dev.yaml gives.
     import json
     import shutil
@@ -212,3 +240,86 @@ def test_drift_reports_table_and_index_capacity(moto_client: Any) -> None:
     assert format_drift([result]).splitlines()[:3] == [
         "d-events: drift", "  ~ capacity: declared 50 read, 40 write, live 5 read, 5 write",
         "  ~ globalIndexes.by-kind.capacity: declared 7 read, 3 write, live 5 read, 5 write"]
+
+
+# DynamoDB Local answers the PITR and tagging calls with UnknownOperationException and reports no SSE, so
+# cases about pitr, tags or encryption run on moto only; these run on both endpoints.
+ON_DYNAMODB_LOCAL = ("hash-key-renamed", "sort-key-type", "key-type-with-gsi-added", "suffix-renamed",
+                     "lsi-change-protected-stack", "gsi-added", "gsi-projection", "gsi-key-type",
+                     "table-and-gsi-capacity", "stream-view-type", "ttl-off", "ttl-attribute-while-on",
+                     "table-class", "deletion-protection-on", "in-sync", "import-capacity-differs")
+LOCAL_CASES = [case for case in CASES if case.id in ON_DYNAMODB_LOCAL]
+
+
+def _wait_active(client: Any, name: str) -> None:
+    """Until the table and its indexes are ACTIVE: this DynamoDB Local holds them in CREATING/UPDATING a while."""
+    import time
+
+    for _ in range(300):
+        table = client.describe_table(TableName=name)["Table"]
+        if table["TableStatus"] == "ACTIVE" and all(
+                index["IndexStatus"] == "ACTIVE" for index in table.get("GlobalSecondaryIndexes", [])):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{name} is not ACTIVE after 60 s")
+
+
+@pytest.mark.dynamodb_local
+@pytest.mark.parametrize("case", LOCAL_CASES, ids=[case.id for case in LOCAL_CASES])
+def test_case_on_dynamodb_local(dynamodb_local: Any, case: Case) -> None:
+    from tests.conftest import client_for, delete_all_tables
+
+    client = client_for(dynamodb_local)
+    delete_all_tables(client)
+    stack_changes = run_case(client, case)
+    for table in stack_changes.tables:
+        expected = case.expect.get(table.plan.spec.key, [])
+        got = _changes(table)
+        assert set(got) == {field for field, _, _ in expected}, f"{case.id}: {table.plan.name} changes {got}"
+        for field, change_class, consequence in expected:
+            assert got[field][0] is change_class, f"{case.id}: {table.plan.name} {field}: {got[field]}"
+            assert consequence in got[field][1], f"{case.id}: {table.plan.name} {field}: {got[field][1]!r}"
+        if table.live:
+            assert table.live.unsupported == {"encryption", "pitr", "tags"}, case.id
+    assert stack_changes.exit_code() == case.exit_code, f"{case.id}:\n{format_plan(stack_changes)}"
+    if case.applies_in_place:
+        for table in stack_changes.tables:
+            _wait_active(client, table.plan.name)
+            apply_in_place(client, table)
+            _wait_active(client, table.plan.name)
+        again = plan_changes(client, case.stack_after.plans(case.after), STACK, WHERE)
+        assert [(t.plan.name, t.changes) for t in again.tables if t.changes] == [], case.id
+    delete_all_tables(client)
+
+
+@pytest.mark.dynamodb_local
+def test_phase_3_with_a_changed_key_type_on_dynamodb_local(dynamodb_local: Any) -> None:
+    # A key type change beside a new index: resourceTableUpdate's phase 3 sends the index's Create with all the
+    # declared attribute definitions (expandAttributes), the table key's new type among them. DynamoDB Local
+    # refuses that call, so `pulumi up` would stop there; AWS is reported to accept it and keep the old type
+    # (paritysuite/dynamodb-conformance#78). Either way the type does not change: the plan says not-applied.
+    from botocore.exceptions import ClientError
+
+    from tests.conftest import client_for
+
+    client = client_for(dynamodb_local)
+    name = "conformance-phase-3-type"
+    client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    try:
+        _wait_active(client, name)
+        with pytest.raises(ClientError) as refused:
+            client.update_table(
+                TableName=name, AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "N"},
+                                                      {"AttributeName": "channel", "AttributeType": "S"}],
+                GlobalSecondaryIndexUpdates=[{"Create": {
+                    "IndexName": "by-channel", "KeySchema": [{"AttributeName": "channel", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"}}}])
+        assert refused.value.response["Error"]["Code"] == "ValidationException"
+        assert refused.value.response["Error"]["Message"] == (
+            "invalid attribute, SchemaElement redefined should be of same type as previously defined")
+        assert client.describe_table(TableName=name)["Table"]["AttributeDefinitions"] == [
+            {"AttributeName": "pk", "AttributeType": "S"}]
+    finally:
+        client.delete_table(TableName=name)
