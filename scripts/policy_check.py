@@ -15,6 +15,7 @@ import pulumi
 
 from components.families import FAMILIES
 from components.model.cost_settings import CostBudget
+from components.model.spec import ModelError
 from components.model.stack_file import load_stack_file
 from components.model.stack_settings import parse_stack_config
 from policies.pack import PACK_NAME, load_environment_config, pack_version
@@ -70,6 +71,16 @@ def evaluate(declared: DeclaredStack, environment: str, pack_dir: Path,
 
 
 def check_stack(stack: str, project_dir: Path) -> PolicyReport:
+    from scripts.project import Project
+
+    project = Project(project_dir)
+    try:
+        # Before the program runs: a non-prod stack that plans a prod table's name fails however its
+        # resources look (the pack sees one stack; the project's stack files say whose names these are).
+        project.refuse_production_names(stack, [plan.name for plan in project.plans(stack)], "policy-check",
+                                        verb="declare")
+    except ModelError:
+        pass  # the program reports a bad stack file below, as `pulumi preview` would
     try:
         declared = run_program(project_dir, stack)
     except pulumi.RunError as error:

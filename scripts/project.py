@@ -7,10 +7,11 @@ directly. Nothing here depends on where the command's own code is installed, so 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from components.families import StackPlan, plan_from_stack_file, stack_from_stack_file
+from components.families import StackPlan, plan_from_stack_file, production_tables, stack_from_stack_file
 from components.model.plan import TablePlan
 from components.model.stack_file import stack_file, stack_names
 from scripts.errors import ToolError
@@ -63,6 +64,21 @@ class Project:
     def stack_plan(self, stack: str) -> StackPlan:
         """The stack's settings (backup, alarms), tables and consumers."""
         return stack_from_stack_file(self.root, stack)
+
+    def refuse_production_names(self, stack: str | None, names: Iterable[str], writer: str,
+                                verb: str = "write") -> None:
+        """Stop before any call when `writer` would write a table a prod stack declares, unless it runs
+        under that prod stack (`stack` None: no stack at all, e.g. `create --schemas`)."""
+        owners = production_tables(self.root)
+        for name in names:
+            declaring = owners.get(name, [])
+            if declaring and stack not in declaring:
+                under = f"{writer} under stack '{stack}'" if stack else f"{writer} without a stack"
+                files = " and ".join(self.stack_file(s).name for s in declaring)
+                raise ToolError("ProductionTable",
+                                f"{under}: table '{name}' is a production table, declared by {files}; only "
+                                f"{' or '.join(f'--stack {s}' for s in declaring)} may {verb} it",
+                                where=self.stack_file(stack).name if stack else name)
 
 
 def find_project(start: Path, explicit: bool = False) -> Project:

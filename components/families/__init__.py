@@ -22,7 +22,8 @@ from components.model.family import FamilyDefinition
 from components.model.pattern_access import PlannedPattern, check_pattern_grants, planned_patterns
 from components.model.patterns import AccessPattern, validate_patterns
 from components.model.plan import TablePlan, plan_stack
-from components.model.stack_file import load_stack_file
+from components.model.spec import ModelError
+from components.model.stack_file import load_stack_file, stack_names
 from components.model.stack_settings import StackSettings, parse_stack_config
 
 FAMILIES: dict[str, FamilyDefinition] = {
@@ -90,3 +91,23 @@ def consumers_from_config(raw_config: Mapping[str, str], stack: str) -> tuple[li
 
 def consumers_from_stack_file(project_dir: Path, stack: str) -> tuple[list[TablePlan], list[ConsumerPlan]]:
     return consumers_from_config(load_stack_file(project_dir, stack), stack)
+
+
+def production_tables(project_dir: Path) -> dict[str, list[str]]:
+    """Every table name a production stack of the project declares, with the prod stacks declaring it.
+
+    Production names belong to production: a dev stack whose suffix is `-prod`, or a copy of the prod
+    stack file under another name and environment, plans the same physical names, and any tool run
+    under it would write prod's tables. The tools compare the names they are about to write with
+    these. A stack file that does not load declares nothing here: it is refused wherever it is used.
+    """
+    owners: dict[str, list[str]] = {}
+    for stack in stack_names(project_dir):
+        try:
+            settings = parse_stack_config(load_stack_file(project_dir, stack), stack, list(FAMILIES))
+            plans = plan_stack(settings, FAMILIES) if settings.is_prod else []
+        except ModelError:
+            continue
+        for plan in plans:
+            owners.setdefault(plan.name, []).append(stack)
+    return owners

@@ -63,16 +63,28 @@ def add_stack_or_schemas(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--schemas", type=Path, help="a directory of <table>.json schema files")
 
 
-def stack_plans(args: argparse.Namespace) -> list[TablePlan]:
-    return project(args).plans(args.stack)
+def stack_plans(args: argparse.Namespace, writer: str | None = None) -> list[TablePlan]:
+    """The stack's tables; with `writer` (the command about to write them), refused if a prod stack
+    other than this one declares any of them."""
+    plans = project(args).plans(args.stack)
+    if writer:
+        project(args).refuse_production_names(args.stack, [plan.name for plan in plans], writer)
+    return plans
 
 
-def load_schemas(args: argparse.Namespace) -> list[TableSchema]:
+def load_schemas(args: argparse.Namespace, writer: str | None = None) -> list[TableSchema]:
     from scripts.schema_files import declared_schema, read_schema_dir
 
     if getattr(args, "stack", None):
-        return [declared_schema(plan) for plan in stack_plans(args)]
-    return read_schema_dir(args.schemas)
+        return [declared_schema(plan) for plan in stack_plans(args, writer)]
+    schemas = read_schema_dir(args.schemas)
+    if writer:
+        try:
+            found = project(args)
+        except ToolError:  # schema files need no project; outside one there are no prod stacks to guard
+            return schemas
+        found.refuse_production_names(None, [schema.name for schema in schemas], writer)
+    return schemas
 
 
 def print_json(value: Any) -> None:

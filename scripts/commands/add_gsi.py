@@ -10,7 +10,15 @@ import argparse
 import sys
 from typing import Any
 
-from scripts.commands._common import MAX_WAIT_SECONDS, add_local_flag, connection, number_in, print_json, stack_plans
+from scripts.commands._common import (
+    MAX_WAIT_SECONDS,
+    add_local_flag,
+    connection,
+    number_in,
+    print_json,
+    project,
+    stack_plans,
+)
 from scripts.errors import ToolError
 
 
@@ -55,6 +63,7 @@ def _from_model(args: argparse.Namespace) -> Any:
         names = ", ".join(i.name for i in plan.spec.global_indexes) or "none"
         raise ToolError("UnknownIndex", f"table '{args.table}' ({plan.name}) of stack '{args.stack}' declares no "
                                         f"index '{args.index}'; its indexes: {names}")
+    project(args).refuse_production_names(args.stack, [plan.name], "add-gsi")
     return IndexRequest(table=plan.name, index=index)
 
 

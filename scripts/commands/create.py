@@ -23,7 +23,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from scripts.create_tables import create_tables
 
-    schemas = load_schemas(args)
+    schemas = load_schemas(args, writer="create")
     results = create_tables(connection(args).client(), schemas, dry_run=args.dry_run)
     if args.json:
         print_json([r.as_json() for r in results])

@@ -129,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
     migrations = discover(migrations_dir)
     stack = project(args).stack_plan(args.stack)
     plans = stack.tables
+    if args.action == "up":
+        project(args).refuse_production_names(args.stack, [plan.name for plan in plans], "migrate up")
     args.max_writes = args.max_writes_per_second or stack.settings.max_writes_per_second
     table = history_table(plans, args.stack)
     conn = connection(args, retry_mode=args.retry_mode, max_attempts=args.max_attempts)

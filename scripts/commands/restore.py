@@ -14,7 +14,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scripts.commands._common import MAX_WAIT_SECONDS, add_local_flag, connection, number_in, print_json, stack_plans
+from scripts.commands._common import (
+    MAX_WAIT_SECONDS,
+    add_local_flag,
+    connection,
+    number_in,
+    print_json,
+    project,
+    stack_plans,
+)
 from scripts.errors import ToolError
 
 if TYPE_CHECKING:
@@ -123,6 +131,7 @@ def run_restore(args: argparse.Namespace) -> int:
 
     (plan,) = select_plans(args, [args.table])
     target = args.target or scratch_name(plan.name, RESTORED_INFIX, datetime.now(UTC))
+    project(args).refuse_production_names(args.stack, [target], "restore --target")
     client = connection(args).client()
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=Console(stderr=True), transient=True,

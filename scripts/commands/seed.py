@@ -21,7 +21,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from scripts.seed_data import seed
 
-    plans = stack_plans(args)
+    plans = stack_plans(args, writer="seed")
     environment = plans[0].environment if plans else ""
     conn = connection(args)
     report = seed(conn.client(), conn.resource(), plans, environment, clear=args.clear)
