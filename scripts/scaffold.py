@@ -12,11 +12,13 @@ stream-consumers) are read back into the model instead of being copied as tags.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import yaml
 
 from components.model.config_reader import PROJECT
 from components.model.spec import (
@@ -53,8 +55,30 @@ class Scaffold:
 
 
 def _q(text: str) -> str:
-    """A Python string literal in the project's style (double quotes); JSON's escapes are Python's too."""
-    return json.dumps(text)
+    """A Python string literal for any text, in the project's style (double quotes).
+
+    Everything the module quotes came from outside (table, attribute and index names, tags, paths), so
+    it is escaped here, never pasted: a backslash or quote cannot end the literal, a control character
+    is written as its escape, and an emoji stays one character (JSON's escapes would turn it into two
+    lone surrogates)."""
+    out = []
+    for char in text:
+        if char in '\\"':
+            out.append("\\" + char)
+        elif char.isprintable():
+            out.append(char)
+        else:
+            out.append(repr(char)[1:-1])  # \n, \x1b, \u2028, a lone surrogate's \udc80
+    return '"' + "".join(out) + '"'
+
+
+def _docstring_line(text: str) -> str:
+    """Text from outside (a directory, an endpoint) as one line inside a triple-quoted docstring: as it is
+    when it holds no quote, backslash or control character, else its repr with every double quote
+    escaped, so no run of quotes can close the docstring and no `\\U` can start an escape."""
+    if text.isprintable() and '"' not in text and "\\" not in text:
+        return text
+    return repr(text).replace('"', '\\"')
 
 
 def _call(name: str, parts: list[str], indent: str) -> str:
@@ -73,7 +97,17 @@ def table_key(base_name: str) -> str:
 
 
 def _identifier(key: str) -> str:
-    return key.replace("-", "_") + "_table"
+    """The module-level name of a table's spec: `products_table`; `table_2023_orders` for a key that
+    starts with a digit (keys are [a-z0-9-], so nothing else can make it invalid)."""
+    words = key.replace("-", "_")
+    name = f"{words}_table"
+    return name if name.isidentifier() else f"table_{words}"
+
+
+def _env_var(key: str) -> str:
+    """The variable that carries the table's name to its services: a valid shell name, never a leading digit."""
+    words = key.replace("-", "_").upper()
+    return f"{words}_TABLE_NAME" if not words[:1].isdigit() else f"TABLE_{words}_NAME"
 
 
 def _camel(key: str) -> str:
@@ -193,6 +227,9 @@ def scaffold_family(schemas: Sequence[TableSchema], family: str, prefix: str = "
             raise ToolError("InvalidName", f"table {schema.name!r}: the name left after --prefix/--suffix, "
                                            f"{base!r}, is not {NAME_RULE}", where=schema.name)
         key = table_key(base)
+        if not key:
+            raise ToolError("InvalidName", f"table {schema.name!r}: the name left after --prefix/--suffix, {base!r}, "
+                                           "has no letter or digit to make a table key of", where=schema.name)
         if key in keys:
             raise ToolError("DuplicateKey", f"tables {keys[key]!r} and {schema.name!r} both become table key "
                                             f"{key!r}; rename one key in the module", where=schema.name)
@@ -203,7 +240,7 @@ def scaffold_family(schemas: Sequence[TableSchema], family: str, prefix: str = "
         if stream is not None:
             stream = Stream(stream.view_type, tuple(tags.get("stream-consumers", TODO_CONSUMER).split()))
         specs.append(TableSpec(
-            key=key, base_name=base, env_var=f"{key.replace('-', '_').upper()}_TABLE_NAME",
+            key=key, base_name=base, env_var=_env_var(key),
             description=TODO_DESCRIPTION, partition=found.partition, sort=found.sort,
             global_indexes=found.global_indexes, local_indexes=found.local_indexes,
             ttl_attribute=found.ttl_attribute, stream=stream, table_class=found.table_class,
@@ -240,23 +277,37 @@ def scaffold_family(schemas: Sequence[TableSchema], family: str, prefix: str = "
         imports.append(f"from components.model.spec import {', '.join(spec_names)}")
     else:
         imports += ["from components.model.spec import (", *(f"    {n}," for n in spec_names), ")"]
-    header = [f'"""{title}: scaffolded by `tables scaffold` from', *(source or "live tables").split("\n"), "",
+    header = [f'"""{title}: scaffolded by `tables scaffold` from',
+              *(_docstring_line(line) for line in (source or "live tables").split("\n")), "",
               "TODO: say what the family is for, describe each table and each index's access pattern.",
               "Keys, indexes, TTL, stream and table class are copied from the live tables: changing them",
               "replaces the table or rebuilds the index (run `tables plan` before `pulumi up`).",
               '"""', "", *imports, ""]
     module = "\n".join(header + body) + "\n"
+    check_module(module, family)
     return Scaffold(module=module, config=_config(family, schemas, prefix, suffix, shared), specs=tuple(specs))
 
 
+def check_module(module: str, family: str) -> None:
+    """The module compiles: a bug here (or a name that got past the escaping) is one line, and no file is
+    written. Compiling runs nothing, and so proves nothing about imports; the escaping above does that."""
+    try:
+        compile(module, f"<scaffold of {family}>", "exec")
+    except (SyntaxError, ValueError) as error:
+        raise ToolError("ScaffoldBug", f"the module scaffolded for family {family!r} does not compile "
+                                       f"({error}); nothing written. Please report it with the schema files",
+                        where=family) from None
+
+
 def _config(family: str, schemas: Sequence[TableSchema], prefix: str, suffix: str, tags: dict[str, str]) -> str:
-    lines = [f"  {PROJECT}:families:", f"    {family}:"]
+    """The stack-config entry, written by a YAML emitter: a prefix such as `@platform`, a tag value `yes`,
+    or a KMS key with a newline in it stays one quoted string and cannot add a key of its own."""
+    entry: dict[str, Any] = {}
     if prefix:
-        lines.append(f"      prefix: {prefix}")
+        entry["prefix"] = prefix
     if suffix:
-        lines.append(f"      suffix: {suffix}")
-    lines.append("      # The tables are live already: the first pulumi up adopts (imports) them.")
-    lines.append("      existing: true")
+        entry["suffix"] = suffix
+    entry["existing"] = True
     pitr = _uniform([s.pitr_enabled for s in schemas])
     days = _uniform([s.pitr_days for s in schemas])
     protection = _uniform([bool(s.create.get("DeletionProtectionEnabled")) for s in schemas])
@@ -265,21 +316,24 @@ def _config(family: str, schemas: Sequence[TableSchema], prefix: str, suffix: st
     if pitr is None:
         differ.append("point-in-time recovery")
     elif pitr is False:
-        lines.append("      pointInTimeRecovery: false")
+        entry["pointInTimeRecovery"] = False
     elif days is not None:
-        lines.append(f"      pitrRecoveryPeriodDays: {days}")
+        entry["pitrRecoveryPeriodDays"] = days
     if protection is None:
         differ.append("deletion protection")
     else:
-        lines.append(f"      deletionProtection: {'true' if protection else 'false'}")
+        entry["deletionProtection"] = bool(protection)
     if kms is None and len({(s.create.get("SSESpecification") or {}).get("KMSMasterKeyId") for s in schemas}) > 1:
         differ.append("KMS key")
     elif kms:
-        lines.append(f"      kmsKeyArn: {kms}")
+        entry["kmsKeyArn"] = str(kms)
     if tags:
-        lines.append("      tags:")
-        lines += [f"        {name}: {value}" for name, value in sorted(tags.items())]
+        entry["tags"] = dict(sorted(tags.items()))
+    document = yaml.safe_dump({"config": {f"{PROJECT}:families": {family: entry}}}, sort_keys=False,
+                              allow_unicode=True, width=1_000_000, default_flow_style=False, indent=2)
+    lines = ["  # The tables are live already: `existing: true` makes the first pulumi up adopt (import) them.",
+             *document.splitlines()[1:]]  # the entry as it sits under config:
     if differ:
-        lines.append(f"      # TODO: the tables differ in {', '.join(differ)}; a family sets one value for all, so "
+        lines.append(f"  # TODO: the tables differ in {', '.join(differ)}; a family sets one value for all, so "
                      "tables plan will list the others as updates")
     return "\n".join(lines)

@@ -442,11 +442,12 @@ def test_scaffold_round_trip_of_the_dev_stack_plans_nothing_to_do_and_synth_equa
                 shutil.copy(export / f"{plan_.name}{suffix}", source / f"{plan_.name}{suffix}")
         settings = plans[0].settings
         module = tmp_path / f"{family.replace('-', '_')}.py"
-        code, out, _ = run(capsys, "scaffold", "--from", str(source), "--family", family,
-                           f"--prefix={settings.prefix}", f"--suffix={settings.suffix}", "--out", str(module))
-        assert code == 0, out
-        assert out.splitlines()[0] == f"wrote {module}: {len(plans)} tables of family {family}"
-        assert "      existing: true" in out
+        code, out, err = run(capsys, "scaffold", "--from", str(source), "--family", family,
+                             f"--prefix={settings.prefix}", f"--suffix={settings.suffix}", "--out", str(module))
+        assert code == 0, err
+        assert out == ""
+        assert err.splitlines()[0] == f"wrote {module}: {len(plans)} tables of family {family}"
+        assert "      existing: true" in err
         catalog[family] = load_family(module)
         assert [s.base_name for s in catalog[family].tables] == sorted(p.spec.base_name for p in plans)
     lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", *map(str, tmp_path.glob("*.py"))],
@@ -490,10 +491,11 @@ def test_scaffold_copies_multi_attribute_keys_lsis_projections_and_billing_exact
     local_client.update_time_to_live(TableName="acme-Invoices",
                                      TimeToLiveSpecification={"AttributeName": "purgeAt", "Enabled": True})
 
-    code, out, _ = run(capsys, "scaffold", "--prefix", "acme-", "--family", "acme-billing",
-                       "--endpoint-url", dynamodb_local.url)
+    code, module, err = run(capsys, "scaffold", "--prefix", "acme-", "--family", "acme-billing",
+                            "--endpoint-url", dynamodb_local.url)
     assert code == 0
-    module, config = out.split("# The stack-config entry that adopts them (under config: in Pulumi.<stack>.yaml):\n")
+    # stdout is the module alone (`> family.py` works); the config entry goes to stderr.
+    _, config = err.split("# The stack-config entry that adopts them (under config: in Pulumi.<stack>.yaml):\n")
     assert "from components.model.spec import (\n    PROVISIONED,\n    Capacity,\n    GlobalIndex,\n" in module
     assert "\n".join([
         "        GlobalIndex(",
@@ -510,9 +512,9 @@ def test_scaffold_copies_multi_attribute_keys_lsis_projections_and_billing_exact
     assert '    stream=Stream(StreamViewType.NEW_AND_OLD_IMAGES, consumers=("todo-name-the-consumer",)),' in module
     assert '    ttl_attribute="purgeAt",' in module
     assert "    billing_mode=PROVISIONED,\n    capacity=Capacity(read=5, write=4)," in module
-    assert config.splitlines()[:4] == [
-        "  dynamodb-tables:families:", "    acme-billing:", "      prefix: acme-",
-        "      # The tables are live already: the first pulumi up adopts (imports) them."]
+    assert config.splitlines()[:5] == [
+        "  # The tables are live already: `existing: true` makes the first pulumi up adopt (import) them.",
+        "  dynamodb-tables:families:", "    acme-billing:", "      prefix: acme-", "      existing: true"]
 
     path = tmp_path / "acme_billing.py"
     path.write_text(module)
@@ -541,7 +543,7 @@ def test_scaffold_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixt
     existing = tmp_path / "family.py"
     existing.write_text("kept")
     code, _, err = run(capsys, "scaffold", "--from", str(tmp_path), "--family", "x-y", "--out", str(existing))
-    assert (code, err) == (2, f"ERROR [FileExists]: {existing} exists; scaffold never overwrites a module, choose "
+    assert (code, err) == (2, f"ERROR [FileExists]: {existing} exists; scaffold never overwrites a file, choose "
                               "another --out or remove it\n")
     assert existing.read_text() == "kept"
     (tmp_path / "src").mkdir()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +14,11 @@ from scripts.errors import ToolError
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser(
         "scaffold", parents=[common], help="write a family module from exported schema files or live tables",
-        description="Prints a family module (or writes it with --out) with one TableSpec per table: keys, GSIs "
-                    "(multi-attribute keys included), LSIs, projections, TTL, stream, table class and billing "
-                    "exactly as they are live, descriptions and access patterns left as TODOs; and the "
-                    "stack-config entry that adopts the tables. Add the module to components/families/__init__.py.")
+        description="Prints a family module on stdout (or writes it with --out) with one TableSpec per table: keys, "
+                    "GSIs (multi-attribute keys included), LSIs, projections, TTL, stream, table class and billing "
+                    "exactly as they are live, descriptions and access patterns left as TODOs, so "
+                    "`tables scaffold ... > family.py` is the module alone. The stack-config entry that adopts the "
+                    "tables goes to stderr, or to --config-out. Add the module to components/families/__init__.py.")
     parser.add_argument("--family", required=True, help="the family's key in stack configs, e.g. construction-expenses")
     parser.add_argument("--from", dest="source", type=Path,
                         help="a directory of schema files, as `tables export` writes them")
@@ -25,6 +27,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
                              "read every live table whose name starts with it")
     parser.add_argument("--suffix", default="", help="the tables' shared name suffix, stripped from each name")
     parser.add_argument("--out", type=Path, help="write the module to this file instead of printing it")
+    parser.add_argument("--config-out", type=Path,
+                        help="write the stack-config entry to this file instead of printing it on stderr")
     add_local_flag(parser)
     parser.set_defaults(handler=run)
 
@@ -33,9 +37,10 @@ def run(args: argparse.Namespace) -> int:
     from scripts.scaffold import check_family_key, scaffold_family
 
     check_family_key(args.family)  # before anything is read
-    if args.out is not None and args.out.exists():
-        raise ToolError("FileExists", f"{args.out} exists; scaffold never overwrites a module, choose another "
-                                      "--out or remove it", where=str(args.out))
+    for option, path in (("--out", args.out), ("--config-out", args.config_out)):
+        if path is not None and path.exists():
+            raise ToolError("FileExists", f"{path} exists; scaffold never overwrites a file, choose another "
+                                          f"{option} or remove it", where=str(path))
     if args.source is not None:
         from scripts.schema_files import read_schema_dir
 
@@ -60,13 +65,23 @@ def run(args: argparse.Namespace) -> int:
     scaffold = scaffold_family(schemas, args.family, prefix=args.prefix, suffix=args.suffix, source=source)
     if args.out is not None:
         args.out.write_text(scaffold.module)
+    if args.config_out is not None:
+        args.config_out.write_text(scaffold.config + "\n")
     if args.json:
         print_json({"family": args.family, "tables": [s.key for s in scaffold.specs], "module": scaffold.module,
-                    "out": str(args.out) if args.out else None, "config": scaffold.config})
+                    "out": str(args.out) if args.out else None, "config": scaffold.config,
+                    "configOut": str(args.config_out) if args.config_out else None})
         return 0
+    # stdout is the module and nothing else, so `tables scaffold ... > family.py` writes a module.
     if args.out is None:
-        print(scaffold.module)
+        print(scaffold.module, end="")
     else:
-        print(f"wrote {args.out}: {len(scaffold.specs)} tables of family {args.family}")
-    print(f"# The stack-config entry that adopts them (under config: in Pulumi.<stack>.yaml):\n{scaffold.config}")
+        print(f"wrote {args.out}: {len(scaffold.specs)} tables of family {args.family}", file=sys.stderr)
+    if args.config_out is None:
+        print(f"{CONFIG_HEADING}\n{scaffold.config}", file=sys.stderr)
+    else:
+        print(f"wrote {args.config_out}: the stack-config entry that adopts them", file=sys.stderr)
     return 0
+
+
+CONFIG_HEADING = "# The stack-config entry that adopts them (under config: in Pulumi.<stack>.yaml):"
