@@ -7,6 +7,7 @@ and prints it in the same shape.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,13 +75,12 @@ def check_stack(stack: str, project_dir: Path) -> PolicyReport:
     from scripts.project import Project
 
     project = Project(project_dir)
-    try:
-        # Before the program runs: a non-prod stack that plans a prod table's name fails however its
-        # resources look (the pack sees one stack; the project's stack files say whose names these are).
+    # Before the program runs: a non-prod stack that plans a prod table's name fails however its
+    # resources look (the pack sees one stack; the project's stack files say whose names these are).
+    # A bad stack file is left to the program, which reports it below as `pulumi preview` would.
+    with contextlib.suppress(ModelError):
         project.refuse_production_names(stack, [plan.name for plan in project.plans(stack)], "policy-check",
                                         verb="declare")
-    except ModelError:
-        pass  # the program reports a bad stack file below, as `pulumi preview` would
     try:
         declared = run_program(project_dir, stack)
     except pulumi.RunError as error:

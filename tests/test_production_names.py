@@ -26,7 +26,8 @@ DEV = (PROJECT_DIR / "Pulumi.dev.yaml").read_text()
 LIVE = (PROD.replace("dynamodb-tables:environment: prod", "dynamodb-tables:environment: live")
         .replace("dynamodb-tables:protect: true", "dynamodb-tables:protect: false")
         .replace("dynamodb-tables:deletionProtection: true", "dynamodb-tables:deletionProtection: false"))
-DEV_WITH_PROD_SUFFIX = DEV.replace("    items-service:\n      suffix: -dev\n", "    items-service:\n      suffix: -prod\n")
+DEV_WITH_PROD_SUFFIX = DEV.replace("    items-service:\n      suffix: -dev\n",
+                                   "    items-service:\n      suffix: -prod\n")
 
 # The first table each stack plans that Pulumi.prod.yaml also plans: the creator platform's, then items.
 LIVE_REFUSAL = ("table 'CreatorsTable' is a production table, declared by Pulumi.prod.yaml; only --stack prod may "
