@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -28,9 +27,10 @@ from botocore.exceptions import ClientError
 from components.model.config_reader import PROJECT
 from components.model.plan import MANAGED_BY, TablePlan
 from components.model.spec import ON_DEMAND, index_capacity
-from scripts.aws import PARALLEL_TABLES, DynamoDBClient, find_table
+from scripts.aws import DynamoDBClient, find_table, parallel_map
 from scripts.drift import Difference, compare
 from scripts.errors import ToolError
+from scripts.errors import shown as escaped
 from scripts.export_tables import tables_with_prefix
 from scripts.live import LiveTable, is_unsupported, read_live
 from scripts.schema_files import TableSchema, declared_schema
@@ -80,14 +80,17 @@ class Change:
     backfill_seconds: float | None = None
 
     def text(self) -> str:
+        # Live values come from the endpoint: attribute names may hold anything, newlines and escapes too.
+        live, declared = escaped(self.live), escaped(self.declared)
         if self.declared is None:
-            value = f"{self.live} (live only)"
+            value = f"{live} (live only)"
         elif self.live is None:
-            value = self.declared
+            value = declared
         else:
-            value = f"{self.live} => {self.declared}"
+            value = f"{live} => {declared}"
         note = " (deferred by importIgnoreChanges until the next up)" if self.deferred else ""
-        return f"{SYMBOL[self.change_class]} {self.field}: {value}  [{self.change_class}] {self.consequence}{note}"
+        return (f"{SYMBOL[self.change_class]} {escaped(self.field)}: {value}  [{self.change_class}] "
+                f"{escaped(self.consequence)}{note}")
 
     def as_json(self) -> dict[str, Any]:
         return {"field": self.field, "class": self.change_class.value, "declared": self.declared,
@@ -620,8 +623,7 @@ def plan_changes(client: DynamoDBClient, plans: Sequence[TablePlan], stack: str,
                  rate: float = DEFAULT_BACKFILL_ITEMS_PER_SECOND,
                  previous: Sequence[TablePlan] | None = None) -> StackChanges:
     # Four read calls a table, tables independent: read them side by side, as drift does.
-    with ThreadPoolExecutor(max_workers=PARALLEL_TABLES) as pool:
-        tables = list(pool.map(lambda plan: table_changes(client, plan, rate), plans))
+    tables = parallel_map(lambda plan: table_changes(client, plan, rate), plans)
     missing_existing = [t for t in tables if t.live is None and t.plan.existing]
     if missing_existing:
         shown = ", ".join(t.plan.name for t in missing_existing[:3])

@@ -5,12 +5,12 @@ deletion protection, stream, table class and tags. Values are compared structure
 from __future__ import annotations
 
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from components.model.spec import MIN_WARM_READ_UNITS, MIN_WARM_WRITE_UNITS
-from scripts.aws import PARALLEL_TABLES, DynamoDBClient
+from scripts.aws import DynamoDBClient, parallel_map
+from scripts.errors import shown
 from scripts.live import LiveTable, read_live
 from scripts.schema_files import TableSchema
 from scripts.table_settings import Value, setting_of, shown, values
@@ -31,11 +31,13 @@ class Difference:
     live_value: Value = None
 
     def text(self) -> str:
+        # Live values come from the endpoint: attribute names may hold anything, newlines and escapes too.
+        field, declared, live = shown(self.field), shown(self.declared), shown(self.live)
         if self.declared is None:
-            return f"+ {self.field}: {self.live} (live only, not declared)"
+            return f"+ {field}: {live} (live only, not declared)"
         if self.live is None:
-            return f"- {self.field}: {self.declared} (declared, missing live)"
-        return f"~ {self.field}: declared {self.declared}, live {self.live}"
+            return f"- {field}: {declared} (declared, missing live)"
+        return f"~ {field}: declared {declared}, live {live}"
 
 
 @dataclass
@@ -109,8 +111,7 @@ def table_drift(client: DynamoDBClient, declared: TableSchema) -> TableDrift:
 
 def detect_drift(client: DynamoDBClient, declared: Iterable[TableSchema]) -> list[TableDrift]:
     # Each table costs four read calls; tables are independent, so read them side by side.
-    with ThreadPoolExecutor(max_workers=PARALLEL_TABLES) as pool:
-        return list(pool.map(lambda schema: table_drift(client, schema), declared))
+    return parallel_map(lambda schema: table_drift(client, schema), declared)
 
 
 def format_drift(results: list[TableDrift]) -> str:

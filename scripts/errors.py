@@ -9,9 +9,19 @@ from __future__ import annotations
 from typing import Any
 
 
+def shown(text: object) -> str:
+    """Text from outside (a name an endpoint returned, an item's key) as it may reach a terminal: every
+    character that is not printable (newlines, escape sequences, bidi controls) written as its Python
+    escape, so no name can clear the screen, move the cursor or fake a line of output."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
 def one_line(text: str, limit: int = 500) -> str:
-    """Whatever a server or library said, as one line of bounded length."""
-    flat = " ".join(text.split())
+    """Whatever a server or library said, as one line of bounded length with nothing unprintable."""
+    flat = shown(" ".join(text.split()))
     return flat if len(flat) <= limit else flat[:limit - 3] + "..."
 
 
@@ -44,3 +54,15 @@ class InterruptError(ToolError):
 
     def __init__(self, message: str, where: str = "") -> None:
         super().__init__("Interrupted", message, where)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread as Ctrl-C is, so every command's clean-up for Ctrl-C runs for it
+    too (a scheduler's stop, `kill`, a container shutting down); the command then exits 143 (128 + 15)."""
+
+    exit_code = 143
+
+
+def interrupt_exit_code(interrupt: KeyboardInterrupt) -> int:
+    """130 for SIGINT (Ctrl-C), 143 for SIGTERM: what a shell reports for a process each signal ended."""
+    return Terminated.exit_code if isinstance(interrupt, Terminated) else InterruptError.exit_code

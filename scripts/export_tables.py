@@ -6,11 +6,10 @@ The summary is the report the construction-expenses team's own export script wro
 from __future__ import annotations
 
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-from scripts.aws import PARALLEL_TABLES, DynamoDBClient, endpoint_of, table_not_found
+from scripts.aws import DynamoDBClient, endpoint_of, parallel_map, table_not_found
 from scripts.live import LiveTable, read_live
 from scripts.schema_files import schema_paths, write_schema
 
@@ -35,8 +34,7 @@ def export_tables(client: DynamoDBClient, names: Iterable[str], out: Path) -> li
     names = list(names)
     for name in names:  # every name checked before anything is read or written
         schema_paths(name, out)
-    with ThreadPoolExecutor(max_workers=PARALLEL_TABLES) as pool:
-        tables = list(pool.map(lambda name: _read(client, name), names))
+    tables = parallel_map(lambda name: _read(client, name), names)
     for table in tables:
         write_schema(table.schema, out)
     (out / SUMMARY_FILE).write_text(summary(tables, endpoint_of(client)))

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from scripts.aws import PARALLEL_TABLES, DynamoDBClient
+from scripts.aws import DynamoDBClient, parallel_map
+from scripts.errors import shown
 from scripts.export_tables import tables_with_prefix
 from scripts.live import LiveTable, read_live
 
 
 def inventory(client: DynamoDBClient, prefix: str = "") -> list[LiveTable]:
     names = tables_with_prefix(client, prefix)
-    with ThreadPoolExecutor(max_workers=PARALLEL_TABLES) as pool:
-        found = list(pool.map(lambda name: read_live(client, name), names))
+    found = parallel_map(lambda name: read_live(client, name), names)
     # A table deleted between ListTables and DescribeTable is simply no longer there.
     return [table for table in found if table is not None]
 
@@ -29,9 +28,16 @@ def as_rows(tables: list[LiveTable]) -> list[dict[str, Any]]:
     return rows
 
 
+def _shown_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A row as it may reach a terminal: names from the endpoint with control characters escaped."""
+    return {**row, "table": shown(row["table"]), "ttl": shown(row["ttl"]),
+            "indexes": [shown(name) for name in row["indexes"]]}
+
+
 def format_rows(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "no tables"
+    rows = [_shown_row(r) for r in rows]
     width = max(len(r["table"]) for r in rows)
     lines = [f"{'TABLE':<{width}}  {'ITEMS':>6}  {'TTL':<10}  {'PITR':<11}  INDEXES"]
     for r in rows:

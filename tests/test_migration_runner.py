@@ -124,8 +124,8 @@ def test_an_html_500_is_one_line_and_the_next_run_finishes_everything(ddb: tuple
     assert f"{proxy.url} does not take BatchExecuteStatement (HTTP 500); writing with conditional UpdateItem " \
            "(one request per item) instead" in result.stdout.splitlines()
     assert error_lines(result.stderr) == [
-        f"ERROR [ServerError]: migration 0001: {proxy.url}: UpdateItem failed with HTTP 500; try again, or check "
-        "the endpoint"]
+        f"ERROR [ServerError]: migration 0001: {proxy.url}: UpdateItem failed with HTTP 500 (Internal Server Error); "
+        "try again, or check the endpoint"]
     assert history_record(client)["status"]["S"] == "failed"
     lock, live = leftovers(client)
     assert (lock, live) == ({}, []), "a failed run releases its lock and every segment lease"

@@ -22,6 +22,9 @@ if TYPE_CHECKING:  # for annotations only: importing them at start-up would slow
     from scripts.schema_files import TableSchema
 
 
+DEFAULT_TIMEOUT = 30.0  # scripts.aws.DEFAULT_REQUEST_TIMEOUT, for handlers called without the common flags
+
+
 def add_local_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--local", action="store_true",
                         help="use the endpoint started by `tables local up` (with placeholder credentials)")
@@ -54,7 +57,8 @@ def connection(args: argparse.Namespace, **overrides: Any) -> Connection:
         os.environ.setdefault("AWS_ACCESS_KEY_ID", local_endpoint.LOCAL_CREDENTIALS["aws_access_key_id"])
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", local_endpoint.LOCAL_CREDENTIALS["aws_secret_access_key"])
     args.where = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or "DynamoDB"
-    return Connection(endpoint_url=endpoint_url, region=region, profile=args.profile, **overrides)
+    return Connection(endpoint_url=endpoint_url, region=region, profile=args.profile,
+                      request_timeout=getattr(args, "request_timeout", None) or DEFAULT_TIMEOUT, **overrides)
 
 
 def add_stack_or_schemas(parser: argparse.ArgumentParser) -> None:
