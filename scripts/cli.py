@@ -13,14 +13,19 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from scripts import commands
-from scripts.errors import ToolError
+from scripts.commands._common import number_in
+from scripts.errors import Terminated, ToolError, interrupt_exit_code
 
 EXIT_OK, EXIT_PROBLEM, EXIT_ERROR = 0, 1, 2
 
@@ -33,6 +38,11 @@ def common_options() -> argparse.ArgumentParser:
     group.add_argument("--profile", help="AWS profile from the AWS config files")
     group.add_argument("--json", action="store_true", help="print the result as JSON")
     group.add_argument("--debug", action="store_true", help="log AWS calls and show tracebacks on errors")
+    # The values live in scripts/aws.py (DEFAULT_REQUEST_TIMEOUT, REQUEST_TIMEOUT_RANGE); repeated here so
+    # that --help loads no boto3. tests/test_endpoint_safety.py keeps the two equal.
+    group.add_argument("--request-timeout", type=number_in(1, 300, unit=" seconds"), default=30.0, metavar="SECONDS",
+                       help="the longest one DynamoDB request may wait, retries included, before the command "
+                            "stops with one line (1 to 300; default 30)")
     group.add_argument("--project-dir", type=Path,
                        help="the project (a directory with Pulumi.yaml); default: the nearest one at or above "
                             "the working directory")
@@ -77,10 +87,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.debug:
         logging.getLogger("botocore").setLevel(logging.WARNING)
     try:
-        return int(args.handler(args))
-    except KeyboardInterrupt:
-        report(ToolError("Interrupted", "stopped by the user"), args.json)
-        return 130
+        with _sigterm_as_interrupt():
+            return int(args.handler(args))
+    except KeyboardInterrupt as interrupt:
+        code = interrupt_exit_code(interrupt)
+        report(ToolError("Interrupted", "stopped by SIGTERM" if code == Terminated.exit_code
+                         else "stopped by the user"), args.json)
+        if argv is None:
+            _exit_now(code)
+        return code
     # Every error becomes one line; only --debug adds the traceback.
     except Exception as error:
         if args.debug:
@@ -90,6 +105,33 @@ def main(argv: Sequence[str] | None = None) -> int:
             reported = ToolError(type(error).__name__, f"{error} (run with --debug for the traceback)")
         report(reported, args.json)
         return reported.exit_code
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises Terminated (a KeyboardInterrupt) in the main thread, so a command stops, cleans up
+    and reports for it as for Ctrl-C. Commands that stop more gently (migrate up) install their own."""
+    def terminate(_number: int, _frame: Any) -> None:
+        raise Terminated()
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_now(code: int) -> NoReturn:
+    """End the process once the interrupted command has cleaned up and said what it did: worker threads
+    still waiting on the network (up to --request-timeout) would otherwise hold the exit, since Python
+    joins them before it exits, and Ctrl-C must act within a second."""
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(Exception):
+            stream.flush()
+    os._exit(code)
 
 
 def _as_tool_error(error: Exception, args: argparse.Namespace) -> ToolError | None:

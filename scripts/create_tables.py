@@ -10,6 +10,7 @@ left untouched: this command never changes keys, indexes or a setting someone se
 from __future__ import annotations
 
 import logging
+import sys
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -125,9 +126,21 @@ def create_tables(client: DynamoDBClient, schemas: Iterable[TableSchema], dry_ru
     """
     schemas = [checked_schema(schema) for schema in schemas]
     # CreateTable is asynchronous; creating several at once overlaps their waits for ACTIVE.
-    with ThreadPoolExecutor(max_workers=PARALLEL_TABLES) as pool:
-        futures = [pool.submit(create_one, client, schema, dry_run) for schema in schemas]
+    pool = ThreadPoolExecutor(max_workers=PARALLEL_TABLES)
+    futures = [pool.submit(create_one, client, schema, dry_run) for schema in schemas]
+    try:
         wait(futures)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: start nothing more, say what was done, leave the rest
+        pool.shutdown(wait=False, cancel_futures=True)
+        finished = [f.result() for f in futures if f.done() and not f.cancelled() and f.exception() is None]
+        counts = Counter(r.result for r in finished)
+        done = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "nothing done"
+        running = sum(not f.done() for f in futures)
+        print(f"create stopped: {done} of {len(schemas)} tables"
+              + (f"; {running} were being created and may be left CREATING" if running else "")
+              + "; run tables create again to finish (it skips what exists)", file=sys.stderr)
+        raise
+    pool.shutdown()
     results = [f.result() for f in futures if f.exception() is None]
     failed = [(schema, f.exception()) for schema, f in zip(schemas, futures, strict=True) if f.exception() is not None]
     if not failed:

@@ -114,10 +114,23 @@ def restore_window(client: DynamoDBClient, table: str) -> RestoreWindow:
     return RestoreWindow(pitr["EarliestRestorableDateTime"], pitr["LatestRestorableDateTime"])
 
 
+def precise_times(*moments: datetime) -> list[str]:
+    """The moments in ISO 8601 UTC with as many fractional digits as they need (none, milliseconds or
+    microseconds), the same for all: a time that is outside a window never prints as equal to its ends."""
+    if all(m.microsecond == 0 for m in moments):
+        spec = "seconds"
+    elif all(m.microsecond % 1000 == 0 for m in moments):
+        spec = "milliseconds"
+    else:
+        spec = "microseconds"
+    return [m.astimezone(UTC).isoformat(timespec=spec).replace("+00:00", "Z") for m in moments]
+
+
 def check_time(window: RestoreWindow, when: datetime, table: str) -> None:
     if not window.earliest <= when <= window.latest:
-        raise ToolError("OutsideRestoreWindow", f"--to-time {iso(when)} is outside the restore window of table "
-                                                f"'{table}': {window.text()}; pick a time in it, or --latest",
+        given, earliest, latest = precise_times(when, window.earliest, window.latest)
+        raise ToolError("OutsideRestoreWindow", f"--to-time {given} is outside the restore window of table "
+                                                f"'{table}': {earliest} to {latest}; pick a time in it, or --latest",
                         where=table)
 
 
@@ -659,11 +672,11 @@ def run_drill(client: DynamoDBClient, stack: str, plans: Sequence[TablePlan], *,
             for plan, table in zip(plans, report.tables, strict=True)]
         try:
             wait(futures)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM (Terminated)
             stopping.set()
             report.interrupted = True
             wait(futures)  # each worker deletes its own scratch table before it returns
-            raise DrillInterruptedError(report) from None
+            raise DrillInterruptedError(report, interrupt) from None
         finally:
             report.finished = iso(datetime.now(UTC))
     if stopping.is_set():
@@ -672,9 +685,10 @@ def run_drill(client: DynamoDBClient, stack: str, plans: Sequence[TablePlan], *,
 
 
 class DrillInterruptedError(Exception):
-    def __init__(self, report: DrillReport) -> None:
+    def __init__(self, report: DrillReport, interrupt: KeyboardInterrupt | None = None) -> None:
         super().__init__("the restore drill was interrupted")
         self.report = report
+        self.interrupt = interrupt or KeyboardInterrupt()
 
 
 def _seconds(value: float | None) -> str:

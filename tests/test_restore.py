@@ -24,6 +24,7 @@ from components.model.plan import TablePlan
 from scripts import restore
 from scripts.cli import main
 from scripts.create_tables import create_tables
+from scripts.errors import ToolError
 from scripts.local_endpoint import Endpoint
 from scripts.restore import DRILL_TAG, run_drill
 from scripts.schema_files import declared_schema
@@ -203,9 +204,37 @@ def test_the_restore_request_carries_the_stacks_kms_key_and_the_declared_billing
 
 
 def window_text(client: Any, table: str) -> str:
+    """'--to-time 2020-01-01T00:00:00... is outside ...: EARLIEST to LATEST', all three as precise as the
+    window's ends are (moto's carry microseconds); test_the_restore_window_is_printed_as_precisely_as_it_is
+    pins that rule with values worked out by hand."""
     pitr = client.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"][
         "PointInTimeRecoveryDescription"]
-    return " to ".join(restore.iso(pitr[k]) for k in ("EarliestRestorableDateTime", "LatestRestorableDateTime"))
+    earliest, latest = (pitr[k] for k in ("EarliestRestorableDateTime", "LatestRestorableDateTime"))
+    given, earliest_text, latest_text = restore.precise_times(datetime(2020, 1, 1, tzinfo=UTC), earliest, latest)
+    return (f"--to-time {given} is outside the restore window of table 'items-dev': {earliest_text} to "
+            f"{latest_text}")
+
+
+@pytest.mark.parametrize(("when", "earliest", "latest", "expected"), [
+    # The sweep's case: all three within one second; printed to the second they looked equal.
+    (datetime(2026, 12, 1, 19, 23, 58, 100000, tzinfo=UTC), datetime(2026, 12, 1, 19, 23, 58, 512000, tzinfo=UTC),
+     datetime(2026, 12, 1, 19, 23, 58, 900000, tzinfo=UTC),
+     "--to-time 2026-12-01T19:23:58.100Z is outside the restore window of table 't': 2026-12-01T19:23:58.512Z to "
+     "2026-12-01T19:23:58.900Z"),
+    (datetime(2026, 12, 1, 19, 23, 58, 100001, tzinfo=UTC), datetime(2026, 12, 1, 19, 23, 58, 100002, tzinfo=UTC),
+     datetime(2026, 12, 1, 19, 23, 59, tzinfo=UTC),
+     "--to-time 2026-12-01T19:23:58.100001Z is outside the restore window of table 't': "
+     "2026-12-01T19:23:58.100002Z to 2026-12-01T19:23:59.000000Z"),
+    (datetime(2020, 1, 1, tzinfo=UTC), datetime(2026, 12, 1, 19, 0, 0, tzinfo=UTC),
+     datetime(2026, 12, 1, 20, 0, 0, tzinfo=UTC),
+     "--to-time 2020-01-01T00:00:00Z is outside the restore window of table 't': 2026-12-01T19:00:00Z to "
+     "2026-12-01T20:00:00Z"),
+])
+def test_the_restore_window_is_printed_as_precisely_as_it_is(when: datetime, earliest: datetime, latest: datetime,
+                                                              expected: str) -> None:
+    with pytest.raises(ToolError) as refused:
+        restore.check_time(restore.RestoreWindow(earliest, latest), when, "t")
+    assert refused.value.message == f"{expected}; pick a time in it, or --latest"
 
 
 def test_restore_refuses_bad_input_with_one_line_each(
@@ -219,8 +248,7 @@ def test_restore_refuses_bad_input_with_one_line_each(
         ("--table", "item", "--latest"):
             f"ERROR [UnknownTable]: stack 'dev' declares no table 'item'; table keys: {keys}",
         ("--table", "items", "--to-time", "2020-01-01T00:00:00Z"):
-            "ERROR [OutsideRestoreWindow]: --to-time 2020-01-01T00:00:00Z is outside the restore window of table "
-            f"'items-dev': {window_text(moto_client, 'items-dev')}; pick a time in it, or --latest",
+            f"ERROR [OutsideRestoreWindow]: {window_text(moto_client, 'items-dev')}; pick a time in it, or --latest",
         ("--table", "items", "--latest", "--target", "Shops-dev"):
             f"ERROR [TargetExists]: target table 'Shops-dev' already exists at {moto.url}; a restore never "
             "overwrites a table: choose another --target",

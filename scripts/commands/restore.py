@@ -187,6 +187,8 @@ def run_drill(args: argparse.Namespace) -> int:
     from scripts import restore
 
     plans = select_plans(args, args.table)
+    if args.report:
+        check_writable(args.report, "--report")  # before any restore: a drill's results are never lost at the end
     client = connection(args).client()
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=Console(stderr=True), transient=True,
@@ -198,9 +200,32 @@ def run_drill(args: argparse.Namespace) -> int:
                                        progress=lambda key, status: progress.update(tasks[key], description=status))
         except restore.DrillInterruptedError as interrupted:
             _publish(args, interrupted.report)
-            raise KeyboardInterrupt from None  # the command's usual "stopped by the user", exit 130
+            raise interrupted.interrupt from None  # the command's usual interrupt line: exit 130, or 143 for SIGTERM
     _publish(args, report)
     return 1 if report.failed or report.remaining else 0
+
+
+def check_writable(path: Path, option: str) -> None:
+    """One line, before any work, when `path` cannot be written: a directory, a file without write
+    permission, or a folder that cannot be created or written into. Nothing is created here."""
+    import os
+
+    problem = ""
+    if path.is_dir():
+        problem = "is a directory"
+    elif path.exists() and not os.access(path, os.W_OK):
+        problem = "is not writable"
+    else:
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir():
+            problem = f"cannot be created: {folder} is not a directory"
+        elif not os.access(folder, os.W_OK | os.X_OK):
+            problem = f"cannot be created: {folder} is not writable"
+    if problem:
+        raise ToolError("NotWritable", f"{option} {path} {problem}; nothing was done. Choose another {option}",
+                        where=str(path))
 
 
 def _publish(args: argparse.Namespace, report: DrillReport) -> None:
