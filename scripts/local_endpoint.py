@@ -111,6 +111,8 @@ def local_client(url: str, **config: Any) -> DynamoDBClient:
     import boto3
     from botocore.config import Config
 
+    # Bounded like every client of the command (scripts/aws.py): a local endpoint that hangs is one line.
+    config = {"connect_timeout": 5, "read_timeout": 30, **config}
     return boto3.client("dynamodb", endpoint_url=url, config=Config(**config),
                         aws_access_key_id=LOCAL_CREDENTIALS["aws_access_key_id"],
                         aws_secret_access_key=LOCAL_CREDENTIALS["aws_secret_access_key"],

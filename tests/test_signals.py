@@ -116,3 +116,25 @@ def test_sigterm_during_create_says_so_and_exits_143(moto: Endpoint, moto_client
     assert last == "ERROR [Interrupted]: stopped by SIGTERM"
     assert any(line.startswith("create stopped: ") and line.endswith(
         "; run tables create again to finish (it skips what exists)") for line in said), err
+
+
+def test_sigterm_during_restore_says_the_new_table_remains_and_exits_143(
+        moto: Endpoint, moto_client: Any, aws_env: dict[str, str]) -> None:
+    with_items(moto_client, "items")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **CREDENTIALS}
+    with FaultProxy(moto.url, latency=0.3) as proxy:
+        process = subprocess.Popen([TABLES, "restore", "--stack", "dev", "--table", "items", "--latest",
+                                    "--target", "items-dev-restored", "--endpoint-url", proxy.url],
+                                   cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while "items-dev-restored" not in moto_client.list_tables()["TableNames"]:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "restore never requested the new table"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 143, err
+    assert err.splitlines()[-2:] == [
+        "items-dev-restored was requested and remains: DynamoDB goes on restoring it (tables drift, or "
+        "DescribeTable, shows it); delete it if it is not needed",
+        "ERROR [Interrupted]: stopped by SIGTERM"]
