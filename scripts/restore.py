@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -565,6 +566,8 @@ class DrillReport:
     tables: list[DrillTable]
     interrupted: bool = False
     finished: str = ""
+    # Scratch tables an earlier drill left (interrupted, or killed): named here so none is forgotten.
+    earlier_scratch: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[DrillTable]:
@@ -579,6 +582,7 @@ class DrillReport:
                 "finished": self.finished, "interrupted": self.interrupted,
                 "passed": len(self.tables) - len(self.failed), "failed": len(self.failed),
                 "remainingScratchTables": [t.scratch for t in self.remaining],
+                "earlierScratchTables": self.earlier_scratch,
                 "tables": [t.as_json() for t in self.tables]}
 
 
@@ -665,6 +669,7 @@ def run_drill(client: DynamoDBClient, stack: str, plans: Sequence[TablePlan], *,
         require_pitr_support(client, plans[0].name)
     report = DrillReport(stack, endpoint_of(client), run_id, iso(now),
                          [DrillTable(p.spec.key, p.name, scratch_name(p.name, DRILL_INFIX, now)) for p in plans])
+    report.earlier_scratch = earlier_scratch_tables(client, plans)
     with ThreadPoolExecutor(max_workers=parallel) as pool:
         futures: list[Future[None]] = [
             pool.submit(_drill_one, client, plan, table, run_id, timeout, poll_interval,
@@ -682,6 +687,20 @@ def run_drill(client: DynamoDBClient, stack: str, plans: Sequence[TablePlan], *,
     if stopping.is_set():
         report.interrupted = True
     return report
+
+
+def earlier_scratch_tables(client: DynamoDBClient, plans: Sequence[TablePlan]) -> list[str]:
+    """Tables named `<a drilled table>-drill-<timestamp>` that exist before this run: left by a drill that
+    was killed (SIGKILL, a lost machine) before it could delete them. Listed, never deleted here: the
+    run cannot tell from the name alone that nobody else uses them."""
+    stamp = re.compile(r"\d{8}T\d{6}Z")
+    prefixes = [p.name[:TABLE_NAME_MAX - len(DRILL_INFIX) - 16] + DRILL_INFIX for p in plans]
+    found = []
+    for page in client.get_paginator("list_tables").paginate():
+        for name in page["TableNames"]:
+            if any(name.startswith(prefix) and stamp.fullmatch(name[len(prefix):]) for prefix in prefixes):
+                found.append(name)
+    return sorted(found)
 
 
 class DrillInterruptedError(Exception):
@@ -713,6 +732,8 @@ def drill_markdown(report: DrillReport) -> str:
         + (f"{len(report.remaining)} remain: " + ", ".join(f"`{t.scratch}`" for t in report.remaining)
            if report.remaining else "all deleted"),
         *(f"- Endpoint: {note} ({len(keys)} of {len(report.tables)} tables)" for note, keys in notes.items()),
+        *(["- Scratch tables of earlier drills remain (delete them by hand): "
+           + ", ".join(f"`{name}`" for name in report.earlier_scratch)] if report.earlier_scratch else []),
         "",
         "| Table | Source | Result | Source items | Restored items | Count source | Restore | Put back | Verify "
         "| Delete | Total |",

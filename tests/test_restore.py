@@ -329,8 +329,10 @@ def test_drill_restores_verifies_and_deletes_every_table_and_only_its_own(
 
     code, out, err = cli(capsys, moto, "restore-drill", "--stack", "dev", "--report", str(report_file), "--json")
 
-    assert (code, err) == (0, "")
+    # Named, in case a killed drill left it; never deleted.
+    assert (code, err) == (0, f"scratch tables of earlier drills remain (delete them by hand): {lookalike}\n")
     report = json.loads(out)
+    assert report["earlierScratchTables"] == [lookalike]
     assert [t["table"] for t in report["tables"]] == list(DEV)
     assert (report["passed"], report["failed"], report["remainingScratchTables"]) == (22, 0, [])
     for table in report["tables"]:

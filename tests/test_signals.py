@@ -138,3 +138,18 @@ def test_sigterm_during_restore_says_the_new_table_remains_and_exits_143(
         "items-dev-restored was requested and remains: DynamoDB goes on restoring it (tables drift, or "
         "DescribeTable, shows it); delete it if it is not needed",
         "ERROR [Interrupted]: stopped by SIGTERM"]
+
+
+def test_a_drill_names_the_scratch_tables_an_earlier_killed_drill_left(
+        moto: Endpoint, moto_client: Any, aws_env: dict[str, str], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with_items(moto_client, "items")
+    left = "items-dev-drill-20200101T000000Z"  # as a drill killed with SIGKILL would leave it
+    moto_client.create_table(**{**declared_schema(DEV["items"]).create, "TableName": left})
+    report = tmp_path / "drill.md"
+    assert main(["restore-drill", "--stack", "dev", "--table", "items", "--report", str(report),
+                 "--endpoint-url", moto.url]) == 0
+    err = capsys.readouterr().err
+    assert err == f"scratch tables of earlier drills remain (delete them by hand): {left}\n"
+    assert f"- Scratch tables of earlier drills remain (delete them by hand): `{left}`\n" in report.read_text()
+    assert sorted(moto_client.list_tables()["TableNames"]) == ["items-dev", left]  # named, never deleted

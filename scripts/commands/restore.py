@@ -244,3 +244,6 @@ def _publish(args: argparse.Namespace, report: DrillReport) -> None:
     if report.remaining:
         print(f"scratch tables that remain (delete them by hand): {', '.join(t.scratch for t in report.remaining)}",
               file=sys.stderr)
+    if report.earlier_scratch:
+        print(f"scratch tables of earlier drills remain (delete them by hand): {', '.join(report.earlier_scratch)}",
+              file=sys.stderr)
