@@ -97,6 +97,7 @@ def test_the_pack_has_the_documented_policies_and_default_levels() -> None:
         "dynamodb-table-class-cost-effective": EnforcementLevel.ADVISORY,
         "dynamodb-stack-cost-within-budget": EnforcementLevel.ADVISORY,
         "dynamodb-table-gsi-partition-key-not-hot": EnforcementLevel.ADVISORY,
+        "dynamodb-table-name-not-production": EnforcementLevel.MANDATORY,
     }
     assert all(p.description.startswith("Checks whether") for p in POLICIES)
 

@@ -21,13 +21,13 @@ CONFIGURABLE = ["dynamodb-table-deletion-protection-enabled", "dynamodb-table-re
                 "iam-policy-dynamodb-least-privilege", "dynamodb-table-in-backup-plan",
                 "dynamodb-table-kms-key-allowed", "dynamodb-table-backup-vault-locked"]
 ALWAYS_MANDATORY = ["dynamodb-table-encryption-enabled", "dynamodb-table-point-in-time-recovery-enabled",
-                    "dynamodb-table-billing-mode-on-demand"]
+                    "dynamodb-table-billing-mode-on-demand", "dynamodb-table-name-not-production"]
 # The stack's costBudget can make the budget policy mandatory (`tables policy-check` applies it).
 ALWAYS_ADVISORY = ["dynamodb-table-throttle-alarms-present", "dynamodb-table-gsi-partition-key-not-hot",
                    "dynamodb-table-class-cost-effective", "dynamodb-stack-cost-within-budget"]
 STACK_POLICIES = {"dynamodb-table-name-environment-prefixed", "dynamodb-table-in-backup-plan",
                   "dynamodb-table-throttle-alarms-present", "dynamodb-table-backup-vault-locked",
-                  "dynamodb-stack-cost-within-budget"}
+                  "dynamodb-stack-cost-within-budget", "dynamodb-table-name-not-production"}
 
 
 @pytest.fixture(scope="module")
@@ -162,8 +162,10 @@ def test_the_same_bad_table_is_advisory_in_dev(pack: PolicyPackClient) -> None:
 def test_naming_stack_policy_reports_a_dev_table_without_the_environment(pack: PolicyPackClient) -> None:
     pack.configure(load_environment_config("dev"))
     found = pack.analyze_stack(recoverable([bad("items-dev"), bad("CreatorsTable")]))
+    # CreatorsTable is also the prod stack's name for the creators table: in a dev stack, a mandatory violation.
     assert [(v.policy, v.level, v.resource_name) for v in found] == [
-        ("dynamodb-table-name-environment-prefixed", "advisory", "CreatorsTable")]
+        ("dynamodb-table-name-environment-prefixed", "advisory", "CreatorsTable"),
+        ("dynamodb-table-name-not-production", "mandatory", "CreatorsTable")]
 
 
 def test_unknown_kms_key_during_preview_is_reported_not_crashed_or_passed(pack: PolicyPackClient) -> None:

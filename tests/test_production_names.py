@@ -156,3 +156,18 @@ def test_the_prod_stack_itself_may_write_its_tables(tmp_path: Path) -> None:
     project = Project(a_project(tmp_path))
     names = [p.name for p in project.plans("prod")]
     project.refuse_production_names("prod", names, "seed")  # no error: these are prod's own
+
+
+def test_the_policy_pack_fails_a_dev_stack_that_declares_a_prod_name(tmp_path: Path) -> None:
+    """What `pulumi preview --policy-pack policies` sees: the pack, run from the project as the engine runs
+    it, reads the project's stack files itself."""
+    from scripts.mock_stack import run_program
+    from scripts.policy_check import evaluate
+
+    project = a_project(tmp_path)
+    report = evaluate(run_program(project, "dev"), "dev", project / "policies")
+    found = [(v.policy, v.resource_name, v.message, v.mandatory) for v in report.violations
+             if v.policy == "dynamodb-table-name-not-production"]
+    assert found == [("dynamodb-table-name-not-production", "items-service-items",
+                      "table name 'items-prod' is a production table, declared by Pulumi.prod.yaml; a dev stack may "
+                      "not declare it (its tools and deploys would write prod's data).", True)], found

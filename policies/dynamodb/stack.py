@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -12,6 +13,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from components.families import production_tables
+from components.model.stack_settings import is_production
 from policies.dynamodb.tables import TABLE_TYPE, UNKNOWN, UNSET, read
 
 # A non-prod table name must carry its environment as a whole token (dev-, -dev, ...-dev-...), so
@@ -52,4 +55,36 @@ dynamodb_table_name_environment_prefixed = StackValidationPolicy(
     }),
 )
 
-STACK_POLICIES = [dynamodb_table_name_environment_prefixed]
+# The project the pack belongs to (`<project>/policies`): its stack files say which names are prod's.
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+def _no_production_names(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    config = args.get_config()
+    environment = str(config.get("environment") or "")
+    if not environment:
+        args.not_applicable("no environment configured for this policy")
+    if is_production(environment):
+        args.not_applicable(f"environment {environment} is production: prod's names are its own")
+    owners = production_tables(PROJECT_DIR)
+    for resource in args.resources:
+        if resource.resource_type != TABLE_TYPE:
+            continue
+        name = read(resource.props, "name")
+        if isinstance(name, str) and name in owners:
+            files = " and ".join(f"Pulumi.{stack}.yaml" for stack in owners[name])
+            report_violation(f"table name '{name}' is a production table, declared by {files}; a {environment} "
+                             "stack may not declare it (its tools and deploys would write prod's data).",
+                             resource.urn)
+
+
+dynamodb_table_name_not_production = StackValidationPolicy(
+    name="dynamodb-table-name-not-production",
+    description="Checks whether a non-prod stack declares a DynamoDB table name that a prod stack of the project "
+                "declares.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=_no_production_names,
+    config_schema=PolicyConfigSchema(properties={"environment": {"type": "string", "default": ""}}),
+)
+
+STACK_POLICIES = [dynamodb_table_name_environment_prefixed, dynamodb_table_name_not_production]
