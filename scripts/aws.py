@@ -137,15 +137,18 @@ def guard_responses(client: DynamoDBClient) -> None:
         body = response_dict.get("body") or b""
         if status >= 300 or not isinstance(body, bytes):
             return
-        if operation_model.name in ITEM_OPERATIONS:
+        if not body.strip():
+            document: Any = {}  # an empty answer is botocore's {} (TagResource may answer so); checked below
+        elif operation_model.name in ITEM_OPERATIONS:
             # Pages of items: parsed once, by botocore. Only their first byte is checked here.
             if not body.lstrip().startswith(b"{"):
                 raise not_dynamodb(client, operation_model.name, status, "a body that is not a JSON object")
             return
-        try:
-            document = json.loads(body)
-        except ValueError:
-            document = None
+        else:
+            try:
+                document = json.loads(body)
+            except ValueError:
+                document = None
         if not isinstance(document, dict):
             raise not_dynamodb(client, operation_model.name, status, "a body that is not a JSON object")
         problem = shape_problem(document, operation_model.output_shape, REQUIRED_OUTPUT.get(operation_model.name, ()))
