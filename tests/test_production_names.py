@@ -171,3 +171,16 @@ def test_the_policy_pack_fails_a_dev_stack_that_declares_a_prod_name(tmp_path: P
     assert found == [("dynamodb-table-name-not-production", "items-service-items",
                       "table name 'items-prod' is a production table, declared by Pulumi.prod.yaml; a dev stack may "
                       "not declare it (its tools and deploys would write prod's data).", True)], found
+
+
+def test_add_gsi_refuses_a_prod_table_without_the_prod_stack(prod_tables: Any, moto: Endpoint, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    project = a_project(tmp_path)
+    before = prod_tables.describe_table(TableName="items-prod")["Table"].get("GlobalSecondaryIndexes")
+    assert refused(capsys, "add-gsi", "--table", "items-prod", "--index-name", "by-x", "--partition-key", "x:S",
+                   "--project-dir", str(project), "--endpoint-url", moto.url) == (
+        "ERROR [ProductionTable]: add-gsi without a stack: " + DEV_REFUSAL.format(verb="write"))
+    assert refused(capsys, "add-gsi", "--stack", "dev", "--table", "items", "--index", "status-index",
+                   "--project-dir", str(project), "--endpoint-url", moto.url) == (
+        "ERROR [ProductionTable]: add-gsi under stack 'dev': " + DEV_REFUSAL.format(verb="write"))
+    assert prod_tables.describe_table(TableName="items-prod")["Table"].get("GlobalSecondaryIndexes") == before

@@ -83,12 +83,18 @@ def load_schemas(args: argparse.Namespace, writer: str | None = None) -> list[Ta
         return [declared_schema(plan) for plan in stack_plans(args, writer)]
     schemas = read_schema_dir(args.schemas)
     if writer:
-        try:
-            found = project(args)
-        except ToolError:  # schema files need no project; outside one there are no prod stacks to guard
-            return schemas
-        found.refuse_production_names(None, [schema.name for schema in schemas], writer)
+        refuse_production_names_without_stack(args, [schema.name for schema in schemas], writer)
     return schemas
+
+
+def refuse_production_names_without_stack(args: argparse.Namespace, names: list[str], writer: str) -> None:
+    """For commands that name tables without a stack (`create --schemas`, `add-gsi --table T`): a prod
+    stack's table is written only under that stack. Outside a project there are no prod stacks to guard."""
+    try:
+        found = project(args)
+    except ToolError:
+        return
+    found.refuse_production_names(None, names, writer)
 
 
 def print_json(value: Any) -> None:

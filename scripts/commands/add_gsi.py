@@ -17,6 +17,7 @@ from scripts.commands._common import (
     number_in,
     print_json,
     project,
+    refuse_production_names_without_stack,
     stack_plans,
 )
 from scripts.errors import ToolError
@@ -77,6 +78,7 @@ def _from_flags(args: argparse.Namespace) -> Any:
     if not args.index_name or not args.partition_key:
         raise ToolError("InvalidArgument", "an ad-hoc index needs --index-name and --partition-key NAME:TYPE "
                                            "(or use --stack S --table KEY --index NAME for a declared one)")
+    refuse_production_names_without_stack(args, [args.table], "add-gsi")
     return IndexRequest(table=args.table, index=GlobalIndex(
         name=args.index_name,
         partition=tuple(parse_key(k, "--partition-key") for k in args.partition_key),
