@@ -10,7 +10,7 @@ from typing import Any
 
 from components.model.spec import MIN_WARM_READ_UNITS, MIN_WARM_WRITE_UNITS
 from scripts.aws import DynamoDBClient, parallel_map
-from scripts.errors import shown
+from scripts.errors import shown as escaped
 from scripts.live import LiveTable, read_live
 from scripts.schema_files import TableSchema
 from scripts.table_settings import Value, setting_of, shown, values
@@ -32,7 +32,7 @@ class Difference:
 
     def text(self) -> str:
         # Live values come from the endpoint: attribute names may hold anything, newlines and escapes too.
-        field, declared, live = shown(self.field), shown(self.declared), shown(self.live)
+        field, declared, live = escaped(self.field), escaped(self.declared), escaped(self.live)
         if self.declared is None:
             return f"+ {field}: {live} (live only, not declared)"
         if self.live is None:
