@@ -29,9 +29,9 @@ LIVE = (PROD.replace("dynamodb-tables:environment: prod", "dynamodb-tables:envir
 DEV_WITH_PROD_SUFFIX = DEV.replace("    items-service:\n      suffix: -dev\n",
                                    "    items-service:\n      suffix: -prod\n")
 
-# The first table each stack plans that Pulumi.prod.yaml also plans: the creator platform's, then items.
-LIVE_REFUSAL = ("table 'CreatorsTable' is a production table, declared by Pulumi.prod.yaml; only --stack prod may "
-                "{verb} it")
+# The first table each stack plans (in the plan's order) that Pulumi.prod.yaml also plans.
+LIVE_REFUSAL = ("table 'construction-expenses-companies' is a production table, declared by Pulumi.prod.yaml; only "
+                "--stack prod may {verb} it")
 DEV_REFUSAL = "table 'items-prod' is a production table, declared by Pulumi.prod.yaml; only --stack prod may {verb} it"
 
 
