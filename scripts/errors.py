@@ -48,12 +48,15 @@ class ToolError(Exception):
 
 
 class InterruptError(ToolError):
-    """Stopped by SIGINT or SIGTERM after saving what it did: exit 130, as a shell reports Ctrl-C."""
+    """Stopped by SIGINT or SIGTERM after saving what it did: exit 130 for SIGINT, as a shell reports Ctrl-C,
+    and 143 (128 + 15) when `signal` names SIGTERM, as for every other command (see Terminated)."""
 
     exit_code = 130
 
-    def __init__(self, message: str, where: str = "") -> None:
+    def __init__(self, message: str, where: str = "", *, signal: str = "") -> None:
         super().__init__("Interrupted", message, where)
+        if signal == "SIGTERM":
+            self.exit_code = Terminated.exit_code
 
 
 class Terminated(KeyboardInterrupt):

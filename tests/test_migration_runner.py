@@ -215,6 +215,37 @@ def test_sigint_stops_cleanly_and_the_rerun_migrates_the_rest_writing_no_item_tw
                         "count, 20,000")
 
 
+@pytest.mark.dynamodb_local
+@pytest.mark.timeout(600)
+def test_sigterm_during_a_backfill_exits_143_and_the_run_stays_resumable(ddb: tuple[Endpoint, Any]) -> None:
+    # SIGTERM is what AWS Batch, a spot notice or `kill` send: the run stops as for Ctrl-C, and exits
+    # 128 + 15 = 143, as a shell reports a process that SIGTERM ended (130 is SIGINT's 128 + 2).
+    endpoint, client = ddb
+    load_products(endpoint, 3000)
+    history = History(client, HISTORY)
+    runner = start_up(endpoint, "--page-size", "50", "--workers", "2")
+    wait_for_progress(history, [runner], 300)
+    runner.send_signal(signal.SIGTERM)
+    out, err = runner.communicate(timeout=60)
+    assert runner.returncode == 143, err
+    assert "Traceback" not in err
+    assert "SIGTERM: stopping after the requests in flight" in out
+    assert re.fullmatch(r"ERROR \[Interrupted\]: migration 0001: stopped by SIGTERM during backfill products; "
+                        r"scanned [\d,]+, .* in this run; checkpoints saved, leases released; run tables migrate "
+                        r"up again to resume", error_lines(err)[-1]), err
+    assert history_record(client)["status"]["S"] == "interrupted"
+    assert leftovers(client) == ({}, [])
+    assert 300 <= count_migrated(client) < 3000
+
+    code, out, err = cli(endpoint, "migrate", "up")
+    assert code == 0, err
+    assert "0001 succeeded:" in out
+    assert_fully_migrated(client, 3000)
+    runs = history_record(client)["runs"]["L"]
+    assert [run["M"]["outcome"]["S"] for run in runs] == ["interrupted", "succeeded"]
+    assert sum(int(run["M"]["updated"]["N"]) for run in runs) == 3000
+
+
 # --- the write cap -----------------------------------------------------------------------------------------
 
 @pytest.mark.dynamodb_local

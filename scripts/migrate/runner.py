@@ -26,7 +26,7 @@ from components.families.migration_history import migrations_table
 from components.model.plan import TablePlan, find_plan
 from components.model.spec import TableSpec
 from scripts.aws import DynamoDBClient, endpoint_of, translate
-from scripts.errors import InterruptError, ToolError
+from scripts.errors import InterruptError, Terminated, ToolError
 from scripts.item_codec import from_item, to_item
 from scripts.live import is_unsupported
 from scripts.migrate.backfill import Backfill, BackfillOptions, BackfillResult, Progress, run_backfill
@@ -176,7 +176,7 @@ class MigrationContext:
             raise InterruptError(f"migration {self.migration_id}: stopped by {stop_reason(self.options)} during "
                                  f"backfill {spec.name}; {self.progress_so_far()}; checkpoints saved, leases "
                                  "released; run tables migrate up again to resume",
-                                 where=f"migration {self.migration_id}")
+                                 where=f"migration {self.migration_id}", signal=self.options.backfill.stop.reason)
         return result
 
     def progress_so_far(self) -> str:
@@ -325,7 +325,8 @@ class _MigrationWrites:
         if self.options.backfill.stop.is_set():
             raise InterruptError(f"migration {self.migration_id}: stopped by {stop_reason(self.options)} before its "
                                  f"{model.name}; nothing written after the stop; run tables migrate up again to "
-                                 "resume", where=f"migration {self.migration_id}")
+                                 "resume", where=f"migration {self.migration_id}",
+                                 signal=self.options.backfill.stop.reason)
 
     @contextmanager
     def guarding(self, migration_id: str) -> Iterator[None]:
@@ -352,7 +353,8 @@ def _exited(error: BaseException, migration_id: str) -> ToolError:
     where = f"migration {migration_id}"
     if isinstance(error, KeyboardInterrupt):
         return InterruptError(f"migration {migration_id}: interrupted (KeyboardInterrupt in the migration); "
-                              "checkpoints saved; run tables migrate up again to resume", where=where)
+                              "checkpoints saved; run tables migrate up again to resume", where=where,
+                              signal="SIGTERM" if isinstance(error, Terminated) else "")
     code = error.code if isinstance(error, SystemExit) else None
     return ToolError("MigrationExited", f"migration {migration_id}: run() called sys.exit({code!r}); a migration "
                                         "returns when it is done and raises to fail; recorded as failed", where=where)
@@ -366,7 +368,7 @@ def run_one(client: DynamoDBClient, plans: Sequence[TablePlan], history: History
         if options.backfill.stop.is_set():
             raise InterruptError(f"migration {migration.id}: stopped by {stop_reason(options)} before it started; "
                                  "nothing written; run tables migrate up again to go on",
-                                 where=f"migration {migration.id}")
+                                 where=f"migration {migration.id}", signal=options.backfill.stop.reason)
         ctx.started_at = history.start(migration.id, migration.checksum, migration.description)
 
     def result(outcome: str, error: str = "") -> RunResult:
@@ -445,7 +447,8 @@ def up(client: DynamoDBClient, plans: Sequence[TablePlan], history: History, mig
                 if options.backfill.stop.is_set():
                     done = ", ".join(r.migration_id for r in results) or "none"
                     raise InterruptError(f"stopped by {stop_reason(options)} before migration {migration.id} "
-                                         f"(finished in this run: {done}); run tables migrate up again to go on")
+                                         f"(finished in this run: {done}); run tables migrate up again to go on",
+                                         signal=options.backfill.stop.reason)
                 result = run_one(client, plans, history, migration, options, guard)
                 results.append(result)
                 if result.outcome != "succeeded":
