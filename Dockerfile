@@ -33,6 +33,6 @@ RUN sed -E 's/\[[^]]*\]//' requirements.txt > /tmp/constraints.txt \
 USER tables
 
 # Exec form: `tables` is the process that receives SIGTERM (AWS Batch's stop, a spot notice), saves
-# its checkpoints, releases its leases and exits 130.
+# its checkpoints, releases its leases and exits 143.
 ENTRYPOINT ["tables"]
 CMD ["--help"]

@@ -222,8 +222,10 @@ def test_the_job_is_retried_on_a_spot_reclaim_or_a_stop_and_on_nothing_else() ->
     assert strategy["attempts"] > 1
     rules = strategy["evaluateOnExit"]
     assert {"onStatusReason": "Host EC2*", "action": "RETRY"} in rules
-    # 130: stopped by SIGTERM with the checkpoints saved; a retry resumes.
-    assert {"onExitCode": "130", "action": "RETRY"} in rules
+    # 143 (128 + SIGTERM's 15): stopped by SIGTERM with the checkpoints saved; a retry resumes. 130 is
+    # SIGINT's, or a migration that raised KeyboardInterrupt: not retried.
+    assert {"onExitCode": "143", "action": "RETRY"} in rules
+    assert not any(rule.get("onExitCode") == "130" for rule in rules)
     # Without a final EXIT rule, AWS Batch retries whatever matches nothing: a failed verification too.
     assert rules[-1] == {"onReason": "*", "action": "EXIT"}
     assert job_definition()["timeout"]["attemptDurationSeconds"] >= 60  # AWS Batch's minimum
