@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from components.model.plan import TablePlan
 from components.model.spec import MIN_WARM_READ_UNITS, MIN_WARM_WRITE_UNITS
 from scripts.aws import DynamoDBClient, describe_table
 from scripts.errors import ToolError
@@ -72,3 +73,38 @@ def prewarm(client: DynamoDBClient, table: str, writes_per_second: int, reads_pe
                                        f"{want_writes:,} writes a second); the update goes on: check it with "
                                        "tables drift", where=table)
         time.sleep(POLL_SECONDS)
+
+
+# --- the planned rate of a migration beside the table's warm throughput ------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedRate:
+    """The item writes a second `migrate up` lets a backfill reach: the write cap is one limiter per process
+    (scripts/migrate/rate.py), shared by all its segments however many workers the ramp settles on, so it is
+    the cap times the fan-out processes (`--worker I/N`), or the cap alone. Without a cap nothing bounds it."""
+
+    writes_per_second: int
+    basis: str
+
+
+def warm_writes(client: DynamoDBClient, plan: TablePlan) -> tuple[int, str] | None:
+    """The table's warm write throughput and where it comes from: live when the endpoint reports it (AWS and
+    moto do), else the model's declared floor, else None (DynamoDB Local reports none and throttles nothing)."""
+    live = (describe_table(client, plan.name).get("WarmThroughput") or {}).get("WriteUnitsPerSecond")
+    if live is not None:
+        return int(live), "live"
+    declared = plan.spec.warm_throughput.write_units_per_second if plan.spec.warm_throughput else None
+    return (declared, "declared") if declared is not None else None
+
+
+def warm_warning(client: DynamoDBClient, plan: TablePlan, planned: PlannedRate, stack: str) -> str | None:
+    """One line when the planned rate is above the table's warm throughput (item writes taken as write units:
+    an item over 1 KB, or one that lands in a GSI, takes more, so the line errs on the quiet side)."""
+    warm = warm_writes(client, plan)
+    if warm is None or planned.writes_per_second <= warm[0]:
+        return None
+    units, source = warm
+    return (f"{plan.name}: the planned {planned.writes_per_second:,} writes a second ({planned.basis}) are above its "
+            f"{source} warm throughput of {units:,}, so the first minutes may throttle; warm it first: tables "
+            f"prewarm --stack {stack} --table {plan.spec.key} --writes-per-second {planned.writes_per_second}")

@@ -228,3 +228,48 @@ def test_prewarm_raises_warm_throughput_once_on_moto(moto: Any, moto_client: Any
                                                   "table keys: ")
     finally:
         delete_all_tables(moto_client)
+
+
+# --- migrate up: the planned write rate beside the table's warm throughput ---------------------------------
+# moto reports WarmThroughput, and a table created without one at AWS's start for on-demand tables: 12,000
+# reads and 4,000 writes a second (the AWS Developer Guide, "Understanding DynamoDB warm throughput").
+
+
+def test_migrate_up_says_when_the_write_cap_is_above_the_warm_throughput_on_moto(
+        moto: Any, moto_client: Any) -> None:
+    from tests.test_migrations import PRODUCTS, cli, fresh_dev_tables, load_products
+
+    warning = ("dev-ProductsTable: the planned {rate} writes a second ({basis}) are above its live warm "
+               "throughput of {warm}, so the first minutes may throttle; warm it first: tables prewarm --stack dev "
+               "--table products --writes-per-second {plain}\n")
+    try:
+        fresh_dev_tables(moto_client)
+        load_products(moto, 20)
+        assert moto_client.describe_table(TableName=PRODUCTS)["Table"]["WarmThroughput"]["WriteUnitsPerSecond"] == 4000
+        # two fan-out workers of 2,000 each: 4,000 a second, at the warm throughput: nothing said
+        code, out, err = cli(moto, "migrate", "up", "--worker", "0/2", "--max-writes-per-second", "2000",
+                             "--write-api", "update-item")
+        assert code == 0 and "warm throughput" not in out, (out, err)
+        # the other worker, at 2,500: 5,000 a second against 4,000
+        code, out, err = cli(moto, "migrate", "up", "--worker", "1/2", "--max-writes-per-second", "2500",
+                             "--write-api", "update-item")
+        assert code == 0, (out, err)
+        assert warning.format(rate="5,000", basis="2 fan-out workers at the cap of 2,500 each", warm="4,000",
+                              plain="5000") in out, (out, err)
+        assert out.count("warm throughput") == 1
+        # one process, the cap alone (its ramped workers share it), after the prewarm the line suggests
+        fresh_dev_tables(moto_client)
+        load_products(moto, 20)
+        assert cli(moto, "migrate", "up", "--max-writes-per-second", "6000", "--write-api", "update-item",
+                   "--dry-run")[1].count("warm throughput") == 0  # a dry run writes nothing
+        code, out, err = cli(moto, "migrate", "up", "--max-writes-per-second", "6000", "--write-api", "update-item")
+        assert warning.format(rate="6,000", basis="the write cap", warm="4,000", plain="6000") in out, (out, err)
+        fresh_dev_tables(moto_client)
+        load_products(moto, 20)
+        assert cli(moto, "prewarm", "--table", "products", "--writes-per-second", "6000")[0] == 0
+        code, out, err = cli(moto, "migrate", "up", "--max-writes-per-second", "6000", "--write-api", "update-item")
+        assert code == 0, (out, err)
+        assert "warm throughput" not in out
+    finally:
+        from tests.conftest import delete_all_tables
+        delete_all_tables(moto_client)

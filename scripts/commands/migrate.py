@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # annotations only: the runner and boto3 load when the comman
     from scripts.aws import DynamoDBClient
     from scripts.migrate.history import History
     from scripts.migrate.runner import RunResult
+    from scripts.prewarm import PlannedRate
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -342,7 +343,8 @@ def _up(args: argparse.Namespace, plans: list[TablePlan], client: DynamoDBClient
     log = (lambda message: print(message, file=sys.stderr)) if args.json else print
     options = RunOptions(backfill=backfill, to=args.to, lock_lease_seconds=args.lock_lease, log=log,
                          probe_client=args.probe_client,
-                         fan_out=args.segments is not None, undo_point=not args.no_undo_point, stack=args.stack)
+                         fan_out=args.segments is not None, undo_point=not args.no_undo_point, stack=args.stack,
+                         planned_rate=_planned_rate(args))
     if not pending(migrations, history.records(), args.to):
         print_json([]) if args.json else print("no pending migrations")
         return 0
@@ -361,6 +363,19 @@ def _up(args: argparse.Namespace, plans: list[TablePlan], client: DynamoDBClient
         for result in results:
             print(_summary(result, elapsed, args.max_writes))
     return 1 if any(r.outcome in ("failed", "incomplete") for r in results) else 0
+
+
+def _planned_rate(args: argparse.Namespace) -> PlannedRate | None:
+    """What the write cap lets the backfill reach: one limiter per process, so the cap times the fan-out
+    workers of `--worker I/N` (each its own process with the same cap), else the cap alone; None uncapped."""
+    from scripts.prewarm import PlannedRate
+
+    if not args.max_writes:
+        return None
+    if args.worker is not None:
+        count = args.worker[1]
+        return PlannedRate(args.max_writes * count, f"{count} fan-out workers at the cap of {args.max_writes:,} each")
+    return PlannedRate(args.max_writes, "the write cap")
 
 
 def _as_json(result: RunResult, cap: int | None) -> dict[str, Any]:

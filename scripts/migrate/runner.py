@@ -33,6 +33,7 @@ from scripts.migrate.backfill import Backfill, BackfillOptions, BackfillResult, 
 from scripts.migrate.history import COUNTERS, Capacity, History, LeaseLostError, MigrationRecord, clock
 from scripts.migrate.registry import Migration
 from scripts.migrate.writes import probe_statements
+from scripts.prewarm import PlannedRate, warm_warning
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +85,8 @@ class RunOptions:
     fan_out: bool = False  # this runner is one worker of several, with its share in backfill.segments
     undo_point: bool = True  # refuse to write to a table without point-in-time recovery
     stack: str = ""  # names the stack in the printed undo command
+    planned_rate: PlannedRate | None = None  # the writes a second the cap allows, set against warm throughput
+    warm_checked: set[str] = field(default_factory=set)  # tables already set against it in this run
 
 
 @dataclass
@@ -163,6 +166,7 @@ class MigrationContext:
     def backfill(self, spec: Backfill) -> BackfillResult:
         if not self.dry_run:
             self._undo_point(spec.table)  # at once when the migration named it through table()
+            self._warm_enough(spec.table)
         progress = self.options.progress(spec.name) if self.options.progress else None
         with self._writes.engine() if self._writes else nullcontext():
             result = run_backfill(self.client, self.history, self.migration_id, spec, self.options.backfill,
@@ -207,6 +211,17 @@ class MigrationContext:
                    f"--to-time {self.started_at}")
         self.undo.append(command)
         self.log(f"to undo: restore {table} to {self.started_at}: {command}")
+
+    def _warm_enough(self, table: str) -> None:
+        """Says once a run when the backfill's planned write rate is above the table's warm throughput."""
+        planned, checked = self.options.planned_rate, self.options.warm_checked
+        plan = next((p for p in self.plans if p.name == table), None)
+        if planned is None or plan is None or table in checked:
+            return
+        checked.add(table)
+        warning = warm_warning(self.client, plan, planned, self.options.stack or "<stack>")
+        if warning:
+            self.log(warning)
 
     def _key_of(self, table: str) -> str:
         return next((plan.spec.key for plan in self.plans if plan.name == table), table)
