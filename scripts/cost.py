@@ -37,6 +37,7 @@ from components.model.spec import Capacity, GlobalIndex, Key, LocalIndex, TableC
 from components.model.stack_file import load_stack_file
 from scripts.aws import DynamoDBClient, find_table
 from scripts.errors import ToolError
+from scripts.pulumi_preview import WEIGHT, Operation, Preview, PreviewStep, read_preview
 
 logger = logging.getLogger(__name__)
 
@@ -261,6 +262,69 @@ def live_stack(client: DynamoDBClient, declared: StackPlan) -> StackPlan:
     return StackPlan(settings=declared.settings, tables=plans, consumers=declared.consumers)
 
 
+# --- the change a `pulumi preview --json` shows ------------------------------------------------------------
+
+
+def _plan_from_inputs(template: TablePlan, inputs: dict[str, Any], logical_name: str) -> TablePlan:
+    """A table as the pulumi-aws inputs of its old state declare it, in the fields the estimate reads. Defaults
+    are the provider's (hashicorp/terraform-provider-aws internal/service/dynamodb/table.go, resourceTable:
+    billing_mode PROVISIONED, table_class STANDARD, point_in_time_recovery off with a 35-day period)."""
+    billing = inputs.get("billingMode") or "PROVISIONED"
+
+    def capacity(entry: dict[str, Any]) -> Capacity | None:
+        if billing != "PROVISIONED":
+            return None
+        return Capacity(read=int(entry.get("readCapacity") or 0), write=int(entry.get("writeCapacity") or 0))
+
+    pitr = inputs.get("pointInTimeRecovery") or {}
+    spec = replace(
+        template.spec, billing_mode=billing, table_class=TableClass(inputs.get("tableClass") or "STANDARD"),
+        capacity=capacity(inputs), sizing=None,
+        global_indexes=tuple(GlobalIndex(g["name"], partition=(Key("pk"),), capacity=capacity(g))
+                             for g in inputs.get("globalSecondaryIndexes") or []),
+        local_indexes=tuple(LocalIndex(index["name"], sort=Key("sk"))
+                            for index in inputs.get("localSecondaryIndexes") or []))
+    settings = replace(template.settings, pitr_enabled=bool(pitr.get("enabled")),
+                       pitr_recovery_period_days=int(pitr.get("recoveryPeriodInDays") or 35))
+    return replace(template, spec=spec, settings=settings, name=str(inputs.get("name") or logical_name))
+
+
+def preview_base(declared: StackPlan, preview: Preview, client: DynamoDBClient | None
+                 ) -> tuple[StackPlan, dict[str, list[Requests]], list[str]]:
+    """The stack before the change the preview shows, its traffic, and what could not be priced. A table the
+    preview creates is not there before; one it replaces or deletes is as its step's old inputs declare it
+    (else, replaced, as it is live or declared); every other table is the same on both sides."""
+    traffic = stack_requests(declared)
+    steps: dict[str, PreviewStep] = {}
+    for each in preview.table_steps():
+        held = steps.get(each.logical_name)
+        if held is None or WEIGHT[each.operation] > WEIGHT[held.operation]:
+            steps[each.logical_name] = each
+    live = {plan.name: plan for plan in live_stack(client, declared).tables} if client is not None else {}
+    plans: list[TablePlan] = []
+    unpriced: list[str] = []
+    for plan in declared.tables:
+        step: PreviewStep | None = steps.pop(plan.resource_name) if plan.resource_name in steps else None
+        operation = step.operation if step else Operation.NONE
+        if operation is Operation.CREATE:
+            continue
+        if step is not None and operation is Operation.REPLACE:
+            old = _plan_from_inputs(plan, step.old_inputs, step.logical_name) if step.old_inputs else None
+            plans.append(old or live.get(plan.name) or plan)
+            continue
+        plans.append(plan)
+    for step in steps.values():  # table resources the stack does not declare
+        if step.operation not in (Operation.DELETE, Operation.REPLACE):
+            continue
+        if step.old_inputs is None:
+            unpriced.append(f"{step.logical_name} (the preview {step.operation.verb}; its step has no oldState)")
+            continue
+        old = _plan_from_inputs(declared.tables[0], step.old_inputs, step.logical_name)
+        plans.append(old)
+        traffic[old.name] = []  # no declared access pattern reaches a table the stack does not declare
+    return StackPlan(settings=declared.settings, tables=plans, consumers=declared.consumers), traffic, unpriced
+
+
 # --- rendering -----------------------------------------------------------------------------------------
 
 
@@ -280,6 +344,7 @@ class CostReport:
     before_label: str = ""
     budget_usd: float | None = None
     budget_mandatory: bool = False
+    unpriced: tuple[str, ...] = ()  # tables the change deletes whose cost before it is not known
 
     @property
     def deltas(self) -> list[TableDelta]:
@@ -314,6 +379,7 @@ class CostReport:
         if self.before is not None:
             result["before"] = {"label": self.before_label, "totalUsd": self.before.total}
             result["deltaUsd"] = self.after.total - self.before.total
+            result["notPriced"] = list(self.unpriced)
             result["deltas"] = [{"name": d.name, "beforeUsd": d.before_usd, "afterUsd": d.after_usd,
                                  "deltaUsd": d.delta,
                                  "changed": [{"item": item, "beforeUsd": b, "afterUsd": a}
@@ -345,6 +411,8 @@ def format_text(report: CostReport) -> str:
             changed = "; ".join(f"{item} {money(b)} -> {money(a)}" for item, b, a in delta.changed_lines())
             lines.append(f"  {delta.name}: {money(delta.before_usd)} -> {money(delta.after_usd)} "
                          f"({signed(delta.delta)}){': ' + changed if changed else ''}")
+        if report.unpriced:
+            lines.append(f"  not priced before the change: {'; '.join(report.unpriced)}")
     budget = report.budget_line()
     if budget:
         lines.append(budget)
@@ -368,6 +436,8 @@ def format_markdown(report: CostReport) -> str:
             out.append(f"| `{delta.name}`{state} | {money(delta.before_usd)} | {money(delta.after_usd)} | "
                        f"{signed(delta.delta)} | {changed or '—'} |")
         out += [f"| {unchanged} other tables | | | +$0.00 | unchanged |" if unchanged else "", ""]
+        if report.unpriced:
+            out += [f"Not priced before the change: {'; '.join(report.unpriced)}.", ""]
     else:
         out += [f"**{money(cost.total)} a month**", ""]
     out += ["| Table | Mode | Class | Requests | Storage | PITR | Backups | Total | Table class |",
@@ -389,17 +459,20 @@ def format_markdown(report: CostReport) -> str:
 
 
 def build_report(project_dir: Path, stack: str, prices_dir: Path, client: DynamoDBClient | None,
-                 base_ref: str | None = None, against_live: bool = False) -> CostReport:
-    """The stack priced (and the change, with base_ref or against_live). A bad price file is one line."""
+                 base_ref: str | None = None, against_live: bool = False,
+                 pulumi_preview: Path | None = None) -> CostReport:
+    """The stack priced (and the change, with base_ref, against_live or pulumi_preview). A bad price file is
+    one line."""
     try:
-        return _build_report(project_dir, stack, prices_dir, client, base_ref, against_live)
+        return _build_report(project_dir, stack, prices_dir, client, base_ref, against_live, pulumi_preview)
     except PriceError as error:
         raise ToolError("InvalidPrices", str(error), where=str(prices_dir)) from None
 
 
 def _build_report(project_dir: Path, stack: str, prices_dir: Path, client: DynamoDBClient | None,
-                  base_ref: str | None, against_live: bool) -> CostReport:
+                  base_ref: str | None, against_live: bool, pulumi_preview: Path | None) -> CostReport:
     declared, region = load_stack(project_dir, stack)
+    preview = read_preview(pulumi_preview, stack) if pulumi_preview is not None else None
     prices = load_prices(prices_dir, region)
     storage: dict[str, StoredData] = {}
     if client is not None:
@@ -410,7 +483,12 @@ def _build_report(project_dir: Path, stack: str, prices_dir: Path, client: Dynam
     after = price_stack(declared, prices, storage=storage)
     before = None
     label = ""
-    if base_ref is not None:
+    unpriced: list[str] = []
+    if preview is not None:
+        old, old_traffic, unpriced = preview_base(declared, preview, client)
+        before = price_stack(old, prices, client=client, storage=storage, requests_by_table=old_traffic)
+        label = f"Pulumi's preview ({preview.path.name})"
+    elif base_ref is not None:
         base, base_traffic = base_stack(project_dir, base_ref, stack)
         before = price_stack(base, prices, storage=storage, requests_by_table=base_traffic)
         label = f"`{base_ref}`" + ("" if base_traffic is not None else " (which declares no access patterns: "
@@ -423,4 +501,4 @@ def _build_report(project_dir: Path, stack: str, prices_dir: Path, client: Dynam
     budget = declared.settings.cost_budget
     return CostReport(after=after, prices=prices, before=before, before_label=label,
                       budget_usd=budget.monthly_usd if budget else None,
-                      budget_mandatory=bool(budget and budget.mandatory))
+                      budget_mandatory=bool(budget and budget.mandatory), unpriced=tuple(unpriced))

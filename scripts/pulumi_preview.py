@@ -102,6 +102,9 @@ class PreviewStep:
     logical_name: str
     diff_reasons: tuple[str, ...] = ()
     replace_reasons: tuple[str, ...] = ()
+    # The resource's inputs before the step (`oldState.inputs`, an apitype.ResourceV3), when the digest has them:
+    # what `tables cost --pulumi-preview` prices a deleted or replaced table from.
+    old_inputs: dict[str, Any] | None = field(default=None, compare=False)
 
     @property
     def operation(self) -> Operation:
@@ -148,6 +151,11 @@ def _strings(path: Path, where: str, value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _old_inputs(old_state: Any) -> dict[str, Any] | None:
+    inputs = old_state.get("inputs") if isinstance(old_state, dict) else None
+    return inputs if isinstance(inputs, dict) else None
+
+
 def read_preview(path: Path, stack: str) -> Preview:
     """The steps of a preview digest of `stack`; anything else is one InvalidPreview error."""
     try:
@@ -190,7 +198,8 @@ def read_preview(path: Path, stack: str) -> Preview:
         steps.append(PreviewStep(op=op, urn=str(urn), stack=step_stack, resource_type=resource_type, logical_name=name,
                                  diff_reasons=_strings(path, f"{where}.diffReasons", raw.get("diffReasons")),
                                  replace_reasons=_strings(path, f"{where}.replaceReasons",
-                                                          raw.get("replaceReasons"))))
+                                                          raw.get("replaceReasons")),
+                                 old_inputs=_old_inputs(raw.get("oldState"))))
     return Preview(path, tuple(steps))
 
 

@@ -511,3 +511,69 @@ def test_the_creator_platforms_declared_patterns_price_the_creators_table(capsys
     # registration: PutItem 1/s of 2 KB = 2 WRU, written to the table, slug-index and userId-index (x 3):
     #   1 x 2,628,000 x 2 x 3 = 15,768,000 WRU x $0.625 / million = $9.855
     assert lines["write request units"] == pytest.approx(9.855)
+
+
+# --- --pulumi-preview: the change a preview digest shows -----------------------------------------------------
+# Steps in the digest format of tests/pulumi_previews.py (pulumi/pulumi pkg/display/json.go `PreviewStep`),
+# here with `oldState` (an apitype.ResourceV3: its `inputs` are the pulumi-aws Table inputs before the step).
+
+
+def _step(op: str, urn: str, old_inputs: dict[str, object] | None = None) -> str:
+    step: dict[str, object] = {"op": op, "urn": urn, "provider": PREVIEW_PROVIDER}
+    if old_inputs is not None:
+        step["oldState"] = {"urn": urn, "custom": True, "type": "aws:dynamodb/table:Table", "inputs": old_inputs}
+    step["detailedDiff"] = None
+    return "\n".join("        " + line for line in json.dumps(step, indent=4).splitlines())
+
+
+def test_pulumi_preview_prices_created_replaced_and_deleted_tables(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.pulumi_previews import LEGACY_URN, PRODUCTS_URN, SHOPS_URN, STACK_STEP, UPDATE_PRODUCTS, digest
+
+    jobs_urn = SHOPS_URN.replace("shop-import-shops", "shop-import-jobs")
+    gone_urn = LEGACY_URN.replace("legacy-products", "old-drafts")
+    preview = tmp_path / "preview.json"
+    preview.write_text(digest(
+        STACK_STEP,
+        _step("create", SHOPS_URN),
+        # products was a provisioned table of 5 read and 5 write units, Standard, no index, no PITR
+        _step("replace", PRODUCTS_URN, {"name": "dev-ProductsTable", "billingMode": "PROVISIONED",
+                                        "readCapacity": 5, "writeCapacity": 5, "hashKey": "id"}),
+        # a table the stack no longer declares: provisioned 10/10 in Standard-IA, PITR on
+        _step("delete", LEGACY_URN, {"name": "dev-LegacyProducts", "billingMode": "PROVISIONED",
+                                     "readCapacity": 10, "writeCapacity": 10,
+                                     "tableClass": "STANDARD_INFREQUENT_ACCESS",
+                                     "pointInTimeRecovery": {"enabled": True}}),
+        _step("delete", gone_urn),
+        UPDATE_PRODUCTS.replace(PRODUCTS_URN, jobs_urn),
+        summary='        "create": 1,\n        "delete": 2,\n        "replace": 1,\n        "update": 1'))
+    assert main(["cost", "--stack", "dev", "--json", "--project-dir", str(PROJECT_DIR)]) == 0
+    plain = {t["name"]: t["totalUsd"] for t in json.loads(capsys.readouterr().out)["tables"]}
+    assert main(["cost", "--stack", "dev", "--pulumi-preview", str(preview), "--json",
+                 "--project-dir", str(PROJECT_DIR)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    deltas = {d["name"]: d for d in report["deltas"]}
+    # created: nothing before
+    assert deltas["Shops-dev"]["beforeUsd"] == 0 and deltas["Shops-dev"]["afterUsd"] == plain["Shops-dev"] > 0
+    # replaced: before, 5 WCU x 730 h x $0.00065 + 5 RCU x 730 h x $0.00013 = 2.3725 + 0.4745
+    products = deltas["dev-ProductsTable"]
+    assert products["beforeUsd"] == pytest.approx(2.847)
+    assert products["afterUsd"] == plain["dev-ProductsTable"]
+    # deleted: before, Standard-IA capacity at 1.25 x Standard: 10 x 730 x (0.00065 + 0.00013) x 1.25;
+    # no size known, so its storage and PITR are $0
+    assert deltas["dev-LegacyProducts"]["beforeUsd"] == pytest.approx(10 * 730 * (WCU_HOUR + RCU_HOUR) * 1.25)
+    assert deltas["dev-LegacyProducts"]["afterUsd"] == 0
+    # updated in place and untouched tables: the same on both sides
+    others = [d for name, d in deltas.items() if name not in ("Shops-dev", "dev-ProductsTable", "dev-LegacyProducts")]
+    assert others and all(d["deltaUsd"] == 0 for d in others)
+    assert report["notPriced"] == ["creator-platform-old-drafts (the preview deletes it; its step has no oldState)"]
+    assert report["deltaUsd"] == pytest.approx(plain["Shops-dev"] + plain["dev-ProductsTable"] - 2.847
+                                               - 10 * 730 * (WCU_HOUR + RCU_HOUR) * 1.25)
+    # a preview of another stack is one line, exit 2
+    assert main(["cost", "--stack", "prod", "--pulumi-preview", str(preview), "--project-dir", str(PROJECT_DIR)]) == 2
+    assert capsys.readouterr().err == (f"ERROR [InvalidPreview]: {preview}: a preview of stack 'dev' (its URNs say "
+                                       "so), not of 'prod'; preview stack 'prod', or plan --stack dev\n")
+
+
+PREVIEW_PROVIDER = ("urn:pulumi:dev::dynamodb-tables::pulumi:providers:aws::default_7_0_0::"
+                    "04da6b54-80e4-46f7-96ec-b56ff0331ba9")

@@ -19,15 +19,18 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
                     "units (declared rates, every index a write lands in, item size rounding), storage (live "
                     "sizes with an endpoint, else declared ones, 100 bytes a item of index overhead), "
                     "point-in-time recovery, AWS Backup storage and cross-region copies, streams, in the "
-                    "table's class; with the cheaper table class per table. --base-ref or --against live "
-                    "prices the change: before, after and delta per table. Exit 3 when the stack is over a "
-                    "mandatory costBudget. docs/cost.md explains every line.")
+                    "table's class; with the cheaper table class per table. --base-ref, --against live or "
+                    "--pulumi-preview prices the change: before, after and delta per table. Exit 3 when the "
+                    "stack is over a mandatory costBudget. docs/cost.md explains every line.")
     parser.add_argument("--stack", required=True, help="the stack to price (Pulumi.<stack>.yaml)")
     before = parser.add_mutually_exclusive_group()
     before.add_argument("--base-ref", metavar="REF",
                         help="price the change from the model at this git commit, branch or tag (e.g. origin/main)")
     before.add_argument("--against", choices=["live"],
                         help="price the change from the live tables (needs an endpoint or AWS credentials)")
+    before.add_argument("--pulumi-preview", type=Path, metavar="FILE",
+                        help="price the change FILE shows, what `pulumi preview --json --stack S` printed: tables it "
+                             "creates are added, ones it deletes or replaces priced from their old state")
     parser.add_argument("--prices", type=Path, metavar="DIR",
                         help="a directory of <region>.yaml price files (default: the project's prices/); use it "
                              "for negotiated prices")
@@ -46,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
     wants_live = bool(args.endpoint_url or args.local or args.against or args.live_sizes)
     client = connection(args).client() if wants_live else None
     report = build_report(root, args.stack, args.prices or root / "prices", client,
-                          base_ref=args.base_ref, against_live=args.against == "live")
+                          base_ref=args.base_ref, against_live=args.against == "live",
+                          pulumi_preview=args.pulumi_preview)
     if args.json:
         print_json(report.as_json())
     elif args.format == "markdown":
