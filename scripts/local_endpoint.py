@@ -134,6 +134,25 @@ def _cmdline(pid: int) -> list[str]:
         return []
 
 
+def _exited(pid: int) -> bool:
+    # A dying process drops its command line before it is a zombie: wait for the exit itself, so that
+    # `local down` returns only when the port and the process are gone.
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True
+    return "\nState:\tZ" in status or "\nState:\tX" in status
+
+
+def _wait_exited(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not _exited(pid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 def is_alive(endpoint: Endpoint) -> bool:
     """The recorded process is still ours: alive, and running the command line recorded at start."""
     return _cmdline(endpoint.pid) == endpoint.command
@@ -181,11 +200,9 @@ def stop(endpoint: Endpoint, state: Path | None = None) -> bool:
     was_running = is_alive(endpoint)
     if was_running:
         os.killpg(endpoint.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        while is_alive(endpoint) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if is_alive(endpoint):
+        if not _wait_exited(endpoint.pid, seconds=10):
             os.killpg(endpoint.pid, signal.SIGKILL)
+            _wait_exited(endpoint.pid, seconds=10)
     if state is not None and _record_path(state).is_file():
         _record_path(state).unlink()
     return was_running
