@@ -7,6 +7,7 @@ state directory so a developer's own `tables local up` is never touched.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -104,3 +105,18 @@ def moto_client(moto: Endpoint) -> Iterator[Any]:
 def in_project(monkeypatch: pytest.MonkeyPatch) -> None:
     """Run each test from the project root, where a user runs `tables`, whatever pytest's own cwd."""
     monkeypatch.chdir(PROJECT_DIR)
+
+
+@pytest.fixture
+def ctrl_c_raises() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt in this process, as in a terminal: a suite started in the background
+    by a non-interactive shell (`make test &`) inherits SIGINT ignored, and a SIGINT test would then fail."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def with_default_sigint() -> None:
+    """preexec_fn for a child that a test interrupts with SIGINT: Python installs its Ctrl-C handler only
+    when SIGINT is not ignored, and a child inherits an ignored SIGINT from a background suite."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

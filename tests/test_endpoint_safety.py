@@ -27,7 +27,7 @@ from scripts.cli import build_parser, main
 from scripts.create_tables import create_tables
 from scripts.local_endpoint import Endpoint, free_port
 from scripts.schema_files import declared_schema
-from tests.conftest import CREDENTIALS, client_for, delete_all_tables
+from tests.conftest import CREDENTIALS, client_for, delete_all_tables, with_default_sigint
 from tests.project import PROJECT_DIR
 
 TABLES = str(Path(sys.executable).with_name("tables"))
@@ -162,7 +162,8 @@ def test_the_default_request_timeout_is_bounded_and_the_same_in_the_parser_and_t
 def test_ctrl_c_acts_within_a_second_while_requests_hang(server: str) -> None:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **CREDENTIALS}
     process = subprocess.Popen([TABLES, "drift", "--stack", "dev", "--endpoint-url", server], cwd=PROJECT_DIR,
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=with_default_sigint)
     time.sleep(3)  # started, and eight DescribeTable requests are waiting on the silent server
     signalled = time.monotonic()
     process.send_signal(signal.SIGINT)

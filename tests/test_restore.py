@@ -464,7 +464,7 @@ def test_a_scratch_table_tagged_by_another_drill_is_not_deleted(
 
 def test_interrupted_drill_deletes_its_scratch_tables_writes_the_report_and_exits_130(
         moto: Endpoint, moto_client: Any, aws_env: dict[str, str], tmp_path: Path,
-        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, ctrl_c_raises: None) -> None:
     create(moto_client, DEV["items"], DEV["jobs"], DEV["shops"])
     real_put_back = restore.put_back
 
