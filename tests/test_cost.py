@@ -43,8 +43,9 @@ GB = 1024 ** 3
 
 # The us-east-1 figures the hand arithmetic below uses (prices/us-east-1.yaml).
 WRU, RRU = 0.625, 0.125                      # USD per million, Standard
-WRU_IA, RRU_IA = 0.78125, 0.15625            # Standard-IA
+WRU_IA, RRU_IA = 0.78, 0.155                 # Standard-IA
 WCU_HOUR, RCU_HOUR = 0.00065, 0.00013        # provisioned, Standard
+WCU_HOUR_IA, RCU_HOUR_IA = 0.00081, 0.00016  # provisioned, Standard-IA
 STORAGE, STORAGE_IA = 0.25, 0.10             # per GB-month
 PITR, BACKUP, TRANSFER = 0.20, 0.10, 0.02
 
@@ -100,9 +101,9 @@ def test_products_in_standard_ia_pays_ia_request_and_storage_prices(prod_tables,
     plan = sized(prod_tables["creator-platform.products"], 1_000_000, 1500,
                  table_class=TableClass.STANDARD_INFREQUENT_ACCESS)
     cost = estimate_table(plan, PRODUCT_TRAFFIC, declared_storage(plan), prod_backup, prices)
-    # 157.68 million WRU x $0.78125 = $123.1875; 65.7 million RRU x $0.15625 = $10.265625
-    assert cost.line("write request units") == pytest.approx(123.1875)
-    assert cost.line("read request units") == pytest.approx(10.265625)
+    # 157.68 million WRU x $0.78 = $122.9904; 65.7 million RRU x $0.155 = $10.1835
+    assert cost.line("write request units") == pytest.approx(122.9904)
+    assert cost.line("read request units") == pytest.approx(10.1835)
     # 4.4703 GB x $0.10 = $0.44703; PITR and backups do not depend on the class
     assert cost.line("storage") == pytest.approx(0.44703, abs=1e-5)
     assert cost.line("point-in-time recovery") == pytest.approx(0.29802, abs=1e-5)
@@ -137,9 +138,9 @@ def test_provisioned_table_pays_capacity_by_the_hour_with_its_index(prod_tables,
     # traffic does not change a provisioned bill: no request-unit lines
     assert cost.line("write request units") == 0
     ia = estimate_table(plan, (), StoredData(source="none"), None, prices, TableClass.STANDARD_INFREQUENT_ACCESS)
-    # Standard-IA: 10 x 730 x $0.0008125 = $5.93125; 20 x 730 x $0.0001625 = $2.3725
-    assert ia.line("provisioned write capacity") == pytest.approx(5.93125)
-    assert ia.line("provisioned read capacity") == pytest.approx(2.3725)
+    # Standard-IA: 10 x 730 x $0.00081 = $5.913; 20 x 730 x $0.00016 = $2.336
+    assert ia.line("provisioned write capacity") == pytest.approx(5.913)
+    assert ia.line("provisioned read capacity") == pytest.approx(2.336)
 
 
 def test_jobs_table_with_backup_copy_to_another_region(prod_tables, prices) -> None:
@@ -234,9 +235,9 @@ def test_delta_of_a_table_class_switch(prod_tables, prices) -> None:
     [delta] = compare(stack_of(before), stack_of(after))
     writes = 2 * SECONDS / 1e6  # 5.256 million WRU (400 B -> 1 WRU, no indexes)
     storage_gb = 50_000_000 * 500 / GB  # 23.283 GB
-    # writes $3.285 -> $4.10625; storage $5.82077 -> $2.32831
+    # writes $3.285 -> $4.09968; storage $5.82077 -> $2.32831
     assert delta.delta == pytest.approx(writes * (WRU_IA - WRU) + storage_gb * (STORAGE_IA - STORAGE))
-    assert delta.delta == pytest.approx(0.82125 - 3.49246, abs=1e-5)
+    assert delta.delta == pytest.approx(0.81468 - 3.49246, abs=1e-5)
 
 
 # --- the table-class rule ----------------------------------------------------------------------------
@@ -252,8 +253,8 @@ def test_class_advice_follows_aws_rule(prod_tables, prices) -> None:
     # Standard: throughput $3.285, storage $5.82077: storage is 177% of throughput
     assert advice.storage_share == pytest.approx(5.82077 / 3.285, abs=1e-4)
     assert advice.costs_more and advice.cheaper is TableClass.STANDARD_INFREQUENT_ACCESS
-    # Standard $9.10577 vs Standard-IA $6.43456: saves $2.67121
-    assert advice.summary() == ("Standard-IA saves $2.67/month (storage is 177% of throughput at Standard prices; "
+    # Standard $9.10577 vs Standard-IA $4.09968 + $2.32831 = $6.42799: saves $2.67778
+    assert advice.summary() == ("Standard-IA saves $2.68/month (storage is 177% of throughput at Standard prices; "
                                 "AWS: Standard-IA pays off above 50%)")
     busy = class_advice(events, (Requests("page view", "write", 200, 400),), declared_storage(events), None, prices)
     assert not busy.costs_more
@@ -559,16 +560,16 @@ def test_pulumi_preview_prices_created_replaced_and_deleted_tables(tmp_path: Pat
     products = deltas["dev-ProductsTable"]
     assert products["beforeUsd"] == pytest.approx(2.847)
     assert products["afterUsd"] == plain["dev-ProductsTable"]
-    # deleted: before, Standard-IA capacity at 1.25 x Standard: 10 x 730 x (0.00065 + 0.00013) x 1.25;
+    # deleted: before, Standard-IA capacity: 10 x 730 x (0.00081 + 0.00016) = $7.081;
     # no size known, so its storage and PITR are $0
-    assert deltas["dev-LegacyProducts"]["beforeUsd"] == pytest.approx(10 * 730 * (WCU_HOUR + RCU_HOUR) * 1.25)
+    assert deltas["dev-LegacyProducts"]["beforeUsd"] == pytest.approx(7.081)
     assert deltas["dev-LegacyProducts"]["afterUsd"] == 0
     # updated in place and untouched tables: the same on both sides
     others = [d for name, d in deltas.items() if name not in ("Shops-dev", "dev-ProductsTable", "dev-LegacyProducts")]
     assert others and all(d["deltaUsd"] == 0 for d in others)
     assert report["notPriced"] == ["creator-platform-old-drafts (the preview deletes it; its step has no oldState)"]
     assert report["deltaUsd"] == pytest.approx(plain["Shops-dev"] + plain["dev-ProductsTable"] - 2.847
-                                               - 10 * 730 * (WCU_HOUR + RCU_HOUR) * 1.25)
+                                               - 10 * 730 * (WCU_HOUR_IA + RCU_HOUR_IA))
     # a preview of another stack is one line, exit 2
     assert main(["cost", "--stack", "prod", "--pulumi-preview", str(preview), "--project-dir", str(PROJECT_DIR)]) == 2
     assert capsys.readouterr().err == (f"ERROR [InvalidPreview]: {preview}: a preview of stack 'dev' (its URNs say "

@@ -3,7 +3,7 @@
 The tables are the model's own, found by family tag and logical name, with their declared access patterns:
 the creator platform stores 100 raw analytics events a second of 256 bytes (one write unit each, no
 index): 100 x 2,628,000 s = 262,800,000 WRU a month, $164.25 at Standard prices ($0.625/million) and
-$205.3125 at Standard-IA's ($0.78125). The tests declare a size on the events table.
+$204.984 at Standard-IA's ($0.78). The tests declare a size on the events table.
 """
 
 from __future__ import annotations
@@ -65,21 +65,21 @@ def class_violations(props: dict[str, Any], logical_name: str = "creator-platfor
 
 
 def test_a_storage_heavy_table_in_standard_is_reported(five_billion_events: None) -> None:
-    # Standard: $164.25 + $582.0766 = $746.3266; Standard-IA: $205.3125 + $232.8306 = $438.1431; saves $308.18.
+    # Standard: $164.25 + $582.0766 = $746.3266; Standard-IA: $204.984 + $232.8306 = $437.8146; saves $308.512.
     # Storage is 582.08 / 164.25 = 354% of throughput: above AWS's 50%.
     assert class_violations(EVENTS_PROPS) == [
-        "table class Standard costs $746.33 a month for the declared traffic and size, Standard-IA $438.14: "
-        "Standard-IA saves $308.18/month (storage is 354% of throughput at Standard prices; AWS: Standard-IA "
+        "table class Standard costs $746.33 a month for the declared traffic and size, Standard-IA $437.81: "
+        "Standard-IA saves $308.51/month (storage is 354% of throughput at Standard prices; AWS: Standard-IA "
         "pays off above 50%); set table_class on its TableSpec."]
     assert class_violations({**EVENTS_PROPS, "tableClass": "STANDARD_INFREQUENT_ACCESS"}) == []
 
 
 def test_a_write_heavy_table_in_standard_ia_is_reported(fifty_million_events: None) -> None:
-    # Standard: $164.25 + $5.82 = $170.07; Standard-IA: $205.31 + $2.33 = $207.64; Standard saves $37.57.
+    # Standard: $164.25 + $5.82077 = $170.07077; Standard-IA: $204.984 + $2.32831 = $207.31231; Standard saves $37.24154.
     assert class_violations(EVENTS_PROPS) == []
     assert class_violations({**EVENTS_PROPS, "tableClass": "STANDARD_INFREQUENT_ACCESS"}) == [
-        "table class Standard-IA costs $207.64 a month for the declared traffic and size, Standard $170.07: "
-        "Standard saves $37.57/month (storage is 4% of throughput at Standard prices; AWS: Standard-IA pays off "
+        "table class Standard-IA costs $207.31 a month for the declared traffic and size, Standard $170.07: "
+        "Standard saves $37.24/month (storage is 4% of throughput at Standard prices; AWS: Standard-IA pays off "
         "above 50%); set table_class on its TableSpec."]
 
 
