@@ -21,6 +21,9 @@ Latency is added the same way for every approach: each client sleeps before send
 botocore before-send hook). A sleep costs no CPU, so on this 2-core machine it does not take CPU from the
 endpoint or the client as a proxy process would. AWS in-region round trips are about 5 ms.
 
+`--engine moto` runs the same against moto server instead (a pure-Python emulator: its rates say where
+the client's and moto's CPU go, not what DynamoDB Local or AWS would do).
+
 Fairness: one DynamoDB Local for the whole run, warmed up first (its JIT compiles the hot paths during the
 first tens of thousands of requests); the order of the approaches rotates from run to run; medians reported.
 For each approach: wall time, client CPU (this process's CPU time over the run, all threads) and endpoint CPU
@@ -315,11 +318,13 @@ def main() -> None:
     parser = run_arguments(__doc__.splitlines()[0], runs=3,
                            warm_up="unmeasured passes of the engine and of the unconditional writer first")
     parser.add_argument("--approaches", default="team,unconditional,engine,raw-update-item,raw-batch-statement")
+    parser.add_argument("--engine", choices=local_endpoint.ENGINES, default="dynamodb-local",
+                        help="the local endpoint to run against (default dynamodb-local)")
     args = parser.parse_args()
     names = args.approaches.split(",")
     latencies = args.latencies
 
-    endpoint = local_endpoint.start(PROJECT, "dynamodb-local", port=0, record=False)
+    endpoint = local_endpoint.start(PROJECT, args.engine, port=0, record=False)
     results: dict[tuple[float, str], list[Measurement]] = {}
     try:
         for _ in range(args.warm_up):
