@@ -75,7 +75,8 @@ def test_a_storage_heavy_table_in_standard_is_reported(five_billion_events: None
 
 
 def test_a_write_heavy_table_in_standard_ia_is_reported(fifty_million_events: None) -> None:
-    # Standard: $164.25 + $5.82077 = $170.07077; Standard-IA: $204.984 + $2.32831 = $207.31231; Standard saves $37.24154.
+    # Standard: $164.25 + $5.82077 = $170.07077; Standard-IA: $204.984 + $2.32831 = $207.31231;
+    # Standard saves $37.24154.
     assert class_violations(EVENTS_PROPS) == []
     assert class_violations({**EVENTS_PROPS, "tableClass": "STANDARD_INFREQUENT_ACCESS"}) == [
         "table class Standard-IA costs $207.31 a month for the declared traffic and size, Standard $170.07: "
