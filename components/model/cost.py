@@ -194,6 +194,25 @@ def backup_runs_per_day(schedule: str) -> int:
     return max(runs, 1)
 
 
+def _request_units(requests: Sequence[Requests], operation: str, index_names: list[str]) -> tuple[float, list[str]]:
+    """A month's request units of one kind (write or read) over the declared sources, and how each was
+    counted. Every index a write lands in is written again, with the same item size rounding."""
+    total = 0.0
+    parts = []
+    for source in (r for r in requests if r.operation == operation):
+        per_request = source.units_per_request()
+        if operation == "write":
+            landed = [name for name in index_names if source.indexes is None or name in source.indexes]
+            copies = 1 + len(landed)
+            how = f"{per_request:g} WRU x {copies} (table{' + ' + ', '.join(landed) if landed else ''})"
+        else:
+            copies = 1
+            how = f"{per_request:g} RRU ({'strongly' if source.strongly_consistent else 'eventually'} consistent)"
+        total += source.per_second * SECONDS_PER_MONTH * per_request * copies
+        parts.append(f"{source.name}: {source.per_second:g}/s x {SECONDS_PER_MONTH:,} s x {how}")
+    return total, parts
+
+
 def estimate_table(plan: TablePlan, requests: Sequence[Requests], stored: StoredData,
                    backup: BackupSettings | None, prices: PriceSheet,
                    table_class: TableClass | None = None) -> TableCost:
@@ -205,33 +224,13 @@ def estimate_table(plan: TablePlan, requests: Sequence[Requests], stored: Stored
     index_names = [gsi.name for gsi in spec.global_indexes] + [lsi.name for lsi in spec.local_indexes]
 
     if spec.billing_mode == ON_DEMAND:
-        write_units = 0.0
-        write_parts = []
-        for source in (r for r in requests if r.operation == "write"):
-            landed = [name for name in index_names if source.indexes is None or name in source.indexes]
-            # Every index a write lands in is written again, with the same item size rounding.
-            copies = 1 + len(landed)
-            units = source.per_second * SECONDS_PER_MONTH * source.units_per_request() * copies
-            write_units += units
-            write_parts.append(f"{source.name}: {source.per_second:g}/s x {SECONDS_PER_MONTH:,} s x "
-                               f"{source.units_per_request():g} WRU x {copies} (table"
-                               f"{' + ' + ', '.join(landed) if landed else ''})")
-        price = prices.request_price("onDemand", klass, "writeRequestUnitsPerMillion")
-        lines.append(CostLine("write request units", write_units / 1e6 * price,
-                              f"{write_units:,.0f} WRU x {_usd(price)}/million"
-                              + (f" ({'; '.join(write_parts)})" if write_parts else " (no declared writes)")))
-        read_units = 0.0
-        read_parts = []
-        for source in (r for r in requests if r.operation == "read"):
-            units = source.per_second * SECONDS_PER_MONTH * source.units_per_request()
-            read_units += units
-            read_parts.append(f"{source.name}: {source.per_second:g}/s x {SECONDS_PER_MONTH:,} s x "
-                              f"{source.units_per_request():g} RRU "
-                              f"({'strongly' if source.strongly_consistent else 'eventually'} consistent)")
-        price = prices.request_price("onDemand", klass, "readRequestUnitsPerMillion")
-        lines.append(CostLine("read request units", read_units / 1e6 * price,
-                              f"{read_units:,.0f} RRU x {_usd(price)}/million"
-                              + (f" ({'; '.join(read_parts)})" if read_parts else " (no declared reads)")))
+        for operation, unit, price_key in (("write", "WRU", "writeRequestUnitsPerMillion"),
+                                           ("read", "RRU", "readRequestUnitsPerMillion")):
+            units, parts = _request_units(requests, operation, index_names)
+            price = prices.request_price("onDemand", klass, price_key)
+            lines.append(CostLine(f"{operation} request units", units / 1e6 * price,
+                                  f"{units:,.0f} {unit} x {_usd(price)}/million"
+                                  + (f" ({'; '.join(parts)})" if parts else f" (no declared {operation}s)")))
     else:
         assert spec.capacity is not None  # validate_spec: PROVISIONED tables declare capacity
         capacities = [("table", spec.capacity)] + [
@@ -241,9 +240,9 @@ def estimate_table(plan: TablePlan, requests: Sequence[Requests], stored: Stored
                                       ("provisioned read capacity", "readCapacityUnitHour", "read")):
             total_units = sum(getattr(capacity, attribute) for _, capacity in capacities)
             price = prices.request_price("provisioned", klass, unit)
-            parts = " + ".join(f"{getattr(capacity, attribute)} ({where})" for where, capacity in capacities)
+            summed = " + ".join(f"{getattr(capacity, attribute)} ({where})" for where, capacity in capacities)
             lines.append(CostLine(item, total_units * HOURS_PER_MONTH * price,
-                                  f"{parts} = {total_units} units x {HOURS_PER_MONTH} h x {price:g}/unit-hour "
+                                  f"{summed} = {total_units} units x {HOURS_PER_MONTH} h x {price:g}/unit-hour "
                                   "(billed whether used or not)"))
 
     table_bytes = stored.table_bytes + stored.items * INDEX_OVERHEAD_BYTES
