@@ -150,11 +150,24 @@ def team_script(url: str, latency: float) -> int:
     return updated
 
 
-def unconditional_writer(url: str, latency: float) -> int:
-    """Sequential Scan, 25 whole items a page; each page put back whole with one unconditional BatchWriteItem."""
+@dataclass
+class Units:
+    """Capacity units as DynamoDB reported them (ReturnConsumedCapacity=TOTAL)."""
+
+    read: float = 0.0
+    write: float = 0.0
+
+
+def unconditional_writer(url: str, latency: float, units: Units | None = None) -> int:
+    """Sequential Scan, 25 whole items a page; each page put back whole with one unconditional BatchWriteItem.
+    With `units`, every call asks for its consumed capacity and adds it there (the script itself does not ask)."""
     dynamo = plain_client(url, latency)
+    asked: dict[str, Any] = {"ReturnConsumedCapacity": "TOTAL"} if units is not None else {}
     written = 0
-    for page in dynamo.get_paginator("scan").paginate(TableName=PRODUCTS, PaginationConfig={"PageSize": 25}):
+    for page in dynamo.get_paginator("scan").paginate(TableName=PRODUCTS, PaginationConfig={"PageSize": 25},
+                                                      **asked):
+        if units is not None:
+            units.read += (page.get("ConsumedCapacity") or {}).get("CapacityUnits", 0.0)
         puts = []
         for item in page["Items"]:
             if "creatorId" in item:
@@ -164,7 +177,9 @@ def unconditional_writer(url: str, latency: float) -> int:
             item.setdefault("status", {"S": "approved"})
             puts.append({"PutRequest": {"Item": item}})
         if puts:
-            response = dynamo.batch_write_item(RequestItems={PRODUCTS: puts})
+            response = dynamo.batch_write_item(RequestItems={PRODUCTS: puts}, **asked)
+            if units is not None:
+                units.write += sum(c.get("CapacityUnits", 0.0) for c in response.get("ConsumedCapacity") or [])
             written += len(puts) - len(response.get("UnprocessedItems", {}).get(PRODUCTS, []))  # not retried
     return written
 

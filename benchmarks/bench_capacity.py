@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from benchmarks.bench_backfill import PRODUCTS, at_least, plain_client, reset
+from benchmarks.bench_backfill import Units, at_least, reset, unconditional_writer
 from benchmarks.engine_worker import LAST_RESULT, run_engine
 from scripts import local_endpoint
 from tests.project import PROJECT, PROJECT_DIR
@@ -28,25 +28,9 @@ from tests.project import PROJECT, PROJECT_DIR
 
 def writer_units(url: str) -> tuple[float, float, int]:
     """The unconditional writer's read and write units, and the items it wrote."""
-    dynamo = plain_client(url, 0.0)
-    read = write = 0.0
-    written = 0
-    for page in dynamo.get_paginator("scan").paginate(TableName=PRODUCTS, ReturnConsumedCapacity="TOTAL",
-                                                      PaginationConfig={"PageSize": 25}):
-        read += (page.get("ConsumedCapacity") or {}).get("CapacityUnits", 0.0)
-        puts = []
-        for item in page["Items"]:
-            if "creatorId" in item:
-                continue
-            item = {**item, "creatorId": {"S": "bench-creator"}, "updatedAt": {"S": "2026-11-23T00:00:00Z"}}
-            item.setdefault("featured", {"BOOL": False})
-            item.setdefault("status", {"S": "approved"})
-            puts.append({"PutRequest": {"Item": item}})
-        if puts:
-            response = dynamo.batch_write_item(RequestItems={PRODUCTS: puts}, ReturnConsumedCapacity="TOTAL")
-            write += sum(c.get("CapacityUnits", 0.0) for c in response.get("ConsumedCapacity") or [])
-            written += len(puts) - len(response.get("UnprocessedItems", {}).get(PRODUCTS, []))
-    return read, write, written
+    units = Units()
+    written = unconditional_writer(url, 0.0, units)
+    return units.read, units.write, written
 
 
 def engine_units(url: str) -> dict[str, Any]:
