@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -116,6 +117,10 @@ def wait_for_index(client: DynamoDBClient, table: str, index_name: str, timeout:
                                        f"{timeout:g}s; DynamoDB goes on building it: run the same add-gsi again "
                                        "to keep waiting") from None
         raise ToolError("IndexFailed", f"index '{index_name}' on table '{table}': {error}") from None
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM while waiting: the index is DynamoDB's to finish now
+        print(f"add-gsi stopped: index '{index_name}' on table '{table}' was {last['status']}; DynamoDB goes on "
+              "building it: run the same add-gsi again to keep waiting", file=sys.stderr)
+        raise
     finally:
         client.meta.events.unregister("after-call.dynamodb.DescribeTable", observe)
 

@@ -12,6 +12,7 @@ from the table specs. Never for prod.
 from __future__ import annotations
 
 import hashlib
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -278,6 +279,12 @@ def seed(client: DynamoDBClient, resource: DynamoDBServiceResource, plans: Seque
     report = SeedReport()
     try:
         _load(client, resource, targets, creators_plan, clear, time.time() if now is None else now, report)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: say what was seeded; the command's line follows
+        total = len(targets) + (creators_plan is not None)
+        print(f"seed stopped: {len(report.tables)} of {total} tables seeded"
+              f"{' (' + ', '.join(report.tables) + ')' if report.tables else ''}; run tables seed again to "
+              "finish (it writes the same items again, by key)", file=sys.stderr)
+        raise
     except Exception as error:
         done = ", ".join(report.tables) or "nothing"
         reported = translate(error, endpoint_of(client)) or ToolError(type(error).__name__, str(error))

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +17,7 @@ from components.model.spec import GlobalIndex, Key
 from scripts.add_gsi import IndexRequest, add_gsi
 from scripts.cli import main
 from scripts.local_endpoint import Endpoint
-from tests.conftest import client_for
+from tests.conftest import CREDENTIALS, client_for
 
 pytestmark = pytest.mark.dynamodb_local
 
@@ -89,3 +95,27 @@ def test_creates_a_multi_attribute_index_and_an_identical_rerun_succeeds_at_once
     assert code == 2
     assert err == (f"ERROR [IndexConflict]: table '{name}' already has an index 'by-region-status' with a different "
                    "definition; choose another name or remove it first\n")
+
+
+def test_sigterm_while_waiting_says_the_index_goes_on_building_and_exits_143(
+        dynamodb_local: Endpoint, table: tuple[Any, str], aws_env: dict[str, str]) -> None:
+    client, name = table
+    tables = str(Path(sys.executable).with_name("tables"))
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **CREDENTIALS}
+    process = subprocess.Popen([tables, "add-gsi", "--table", name, "--index-name", "by-status", "--partition-key",
+                                "status:S", "--poll-interval", "0.5", "--endpoint-url", dynamodb_local.url],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not client.describe_table(TableName=name)["Table"].get("GlobalSecondaryIndexes"):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "add-gsi never asked for the index"
+        time.sleep(0.05)
+    time.sleep(0.6)  # past its first DescribeTable poll: it is waiting now
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 143, err
+    assert err == (f"add-gsi stopped: index 'by-status' on table '{name}' was CREATING; DynamoDB goes on building "
+                   "it: run the same add-gsi again to keep waiting\nERROR [Interrupted]: stopped by SIGTERM\n")
+    # The index stays DynamoDB's: still being built, or built.
+    [index] = client.describe_table(TableName=name)["Table"]["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "by-status" and index["IndexStatus"] in ("CREATING", "ACTIVE")

@@ -8,6 +8,7 @@ implements point-in-time restores) behind a proxy that slows every request so th
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -153,3 +154,42 @@ def test_a_drill_names_the_scratch_tables_an_earlier_killed_drill_left(
     assert err == f"scratch tables of earlier drills remain (delete them by hand): {left}\n"
     assert f"- Scratch tables of earlier drills remain (delete them by hand): `{left}`\n" in report.read_text()
     assert sorted(moto_client.list_tables()["TableNames"]) == ["items-dev", left]  # named, never deleted
+
+
+def test_sigterm_during_seed_says_what_was_seeded_and_exits_143(moto: Endpoint, moto_client: Any,
+                                                                  aws_env: dict[str, str]) -> None:
+    create_tables(moto_client, [declared_schema(plan) for plan in DEV.values()])
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **CREDENTIALS}
+    with FaultProxy(moto.url, latency=0.3) as proxy:
+        process = subprocess.Popen([TABLES, "seed", "--stack", "dev", "--endpoint-url", proxy.url],
+                                   cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        # The first item written: seed is under way (each request takes 0.3 s through the proxy).
+        while not any(moto_client.scan(TableName=plan.name, Select="COUNT")["Count"] for plan in DEV.values()):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "seed never wrote an item"
+            time.sleep(0.05)
+        signalled = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 143, err
+    assert time.monotonic() - signalled < 5
+    *said, last = err.splitlines()
+    assert last == "ERROR [Interrupted]: stopped by SIGTERM"
+    [stopped] = [line for line in said if line.startswith("seed stopped: ")]
+    written = {name for name in DEV_NAMES if moto_client.scan(TableName=name, Select="COUNT")["Count"]}
+    match = re.fullmatch(r"seed stopped: (\d+) of (\d+) tables seeded \((.+)\); run tables seed again to finish "
+                         r"\(it writes the same items again, by key\)", stopped)
+    assert match, stopped
+    seeded, total, names = int(match[1]), int(match[2]), match[3].split(", ")
+    # The tables it names are the ones it finished: they hold items; the signal came before the end.
+    assert len(names) == seeded and 1 <= seeded < total and set(names) <= written, (stopped, written)
+    # Run again, as the line says: it finishes, and the total was every table a whole seed fills.
+    again = subprocess.run([TABLES, "seed", "--stack", "dev", "--endpoint-url", moto.url], cwd=PROJECT_DIR,
+                           env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    filled = [name for name in DEV_NAMES if moto_client.scan(TableName=name, Select="COUNT")["Count"]]
+    assert total == len(filled), (stopped, filled)
+
+
+DEV_NAMES = [plan.name for plan in DEV.values()]
