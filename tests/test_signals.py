@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,29 @@ def with_items(client: Any, *keys: str) -> None:
             client.put_item(TableName=plan.name, Item=item)
 
 
+def command_env() -> dict[str, str]:
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **CREDENTIALS}
+
+
+def sigterm_once(moto: Endpoint, command: list[str], started: Callable[[], bool], never: str) -> str:
+    """Run `tables COMMAND` against moto behind a proxy that slows every request by 0.3 s, send SIGTERM
+    once `started()` says it is under way, and return its stderr after checking it exited 143 within 5 s."""
+    with FaultProxy(moto.url, latency=0.3) as proxy:
+        process = subprocess.Popen([TABLES, *command, "--endpoint-url", proxy.url], cwd=PROJECT_DIR,
+                                   env=command_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not started():
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, never
+            time.sleep(0.05)
+        signalled = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 143, err
+    assert time.monotonic() - signalled < 5
+    return err
+
+
 def drill_tables(client: Any) -> list[str]:
     return [name for name in client.list_tables()["TableNames"] if "-drill-" in name]
 
@@ -50,7 +74,7 @@ def test_sigterm_during_restore_drill_deletes_the_scratch_tables_writes_the_repo
         moto: Endpoint, moto_client: Any, aws_env: dict[str, str], tmp_path: Path) -> None:
     with_items(moto_client, *DRILLED)
     report = tmp_path / "drill.md"
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **CREDENTIALS}
+    env = command_env()
     with FaultProxy(moto.url, latency=0.2) as proxy:
         process = subprocess.Popen(
             [TABLES, "restore-drill", "--stack", "dev", *(a for key in DRILLED for a in ("--table", key)),
@@ -99,20 +123,8 @@ def test_a_report_path_that_is_a_directory_is_refused_before_any_restore(
 
 
 def test_sigterm_during_create_says_so_and_exits_143(moto: Endpoint, moto_client: Any, aws_env: dict[str, str]) -> None:
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **CREDENTIALS}
-    with FaultProxy(moto.url, latency=0.3) as proxy:
-        process = subprocess.Popen([TABLES, "create", "--stack", "dev", "--endpoint-url", proxy.url],
-                                   cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 60
-        while not moto_client.list_tables()["TableNames"]:
-            assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline, "create never created a table"
-            time.sleep(0.05)
-        signalled = time.monotonic()
-        process.send_signal(signal.SIGTERM)
-        _, err = process.communicate(timeout=60)
-    assert process.returncode == 143, err
-    assert time.monotonic() - signalled < 5
+    err = sigterm_once(moto, ["create", "--stack", "dev"], lambda: bool(moto_client.list_tables()["TableNames"]),
+                       "create never created a table")
     *said, last = err.splitlines()
     assert last == "ERROR [Interrupted]: stopped by SIGTERM"
     assert any(line.startswith("create stopped: ") and line.endswith(
@@ -122,7 +134,7 @@ def test_sigterm_during_create_says_so_and_exits_143(moto: Endpoint, moto_client
 def test_sigterm_during_restore_says_the_new_table_remains_and_exits_143(
         moto: Endpoint, moto_client: Any, aws_env: dict[str, str]) -> None:
     with_items(moto_client, "items")
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **CREDENTIALS}
+    env = command_env()
     with FaultProxy(moto.url, latency=0.3) as proxy:
         process = subprocess.Popen([TABLES, "restore", "--stack", "dev", "--table", "items", "--latest",
                                     "--target", "items-dev-restored", "--endpoint-url", proxy.url],
@@ -159,21 +171,9 @@ def test_a_drill_names_the_scratch_tables_an_earlier_killed_drill_left(
 def test_sigterm_during_seed_says_what_was_seeded_and_exits_143(moto: Endpoint, moto_client: Any,
                                                                   aws_env: dict[str, str]) -> None:
     create_tables(moto_client, [declared_schema(plan) for plan in DEV.values()])
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **CREDENTIALS}
-    with FaultProxy(moto.url, latency=0.3) as proxy:
-        process = subprocess.Popen([TABLES, "seed", "--stack", "dev", "--endpoint-url", proxy.url],
-                                   cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 60
-        # The first item written: seed is under way (each request takes 0.3 s through the proxy).
-        while not any(moto_client.scan(TableName=plan.name, Select="COUNT")["Count"] for plan in DEV.values()):
-            assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline, "seed never wrote an item"
-            time.sleep(0.05)
-        signalled = time.monotonic()
-        process.send_signal(signal.SIGTERM)
-        _, err = process.communicate(timeout=60)
-    assert process.returncode == 143, err
-    assert time.monotonic() - signalled < 5
+    # The first item written: seed is under way (each request takes 0.3 s through the proxy).
+    err = sigterm_once(moto, ["seed", "--stack", "dev"], lambda: any(
+        moto_client.scan(TableName=name, Select="COUNT")["Count"] for name in DEV_NAMES), "seed never wrote an item")
     *said, last = err.splitlines()
     assert last == "ERROR [Interrupted]: stopped by SIGTERM"
     [stopped] = [line for line in said if line.startswith("seed stopped: ")]
@@ -186,7 +186,7 @@ def test_sigterm_during_seed_says_what_was_seeded_and_exits_143(moto: Endpoint, 
     assert len(names) == seeded and 1 <= seeded < total and set(names) <= written, (stopped, written)
     # Run again, as the line says: it finishes, and the total was every table a whole seed fills.
     again = subprocess.run([TABLES, "seed", "--stack", "dev", "--endpoint-url", moto.url], cwd=PROJECT_DIR,
-                           env=env, capture_output=True, text=True, timeout=120)
+                           env=command_env(), capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
     filled = [name for name in DEV_NAMES if moto_client.scan(TableName=name, Select="COUNT")["Count"]]
     assert total == len(filled), (stopped, filled)
